@@ -1,0 +1,140 @@
+"""Diagnostics and the exception tree.
+
+A problem found in a policy file is data: a :class:`Diagnostic` with a stable
+``code``, a message in full words, a :class:`Location` (file, 1-based line and
+column, JSON pointer of the field) and a :class:`Severity`. Checks collect all
+of them and report them together.
+
+Exceptions raised by riskctl::
+
+    RiskctlError                 root; never carries a secret in its message
+    ├── PolicyLoadError          policy files did not load; .diagnostics lists every problem
+    ├── ExpressionError          an expression was refused at compile time; .diagnostic
+    ├── ContextError             a stage context did not validate; .diagnostics
+    └── ReloadError            Gate.reload kept the old bundle; .diagnostics says why
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ContextError",
+    "Diagnostic",
+    "ExpressionError",
+    "Location",
+    "PolicyLoadError",
+    "ReloadError",
+    "RiskctlError",
+    "Severity",
+    "redact",
+]
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; ``error`` fails lint, ``warning`` fails only with --strict."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding points: a file, 1-based line and column, and the field's JSON pointer."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    pointer: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a policy, an expression or a context."""
+
+    code: str
+    message: str
+    location: Location
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+
+    def format(self) -> str:
+        """Render as ``path:line:col: severity code: message (hint)``, the text lint format."""
+        text = f"{self.location}: {self.severity} {self.code}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def to_json(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "path": loc.path,
+            "line": loc.line,
+            "column": loc.column,
+            "pointer": loc.pointer,
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code)
+
+
+_SECRET_PATTERNS = (
+    # key=value or key: value where the key names a credential
+    re.compile(
+        r"(?i)((?:api[_-]?key|secret|password|passphrase|token|private[_-]?key)"
+        r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
+    ),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a credential value with ``***``."""
+    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
+    return _SECRET_PATTERNS[1].sub("***", text)
+
+
+class RiskctlError(Exception):
+    """Root of every riskctl exception. Messages are redacted before they are stored."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+
+class _DiagnosticsError(RiskctlError):
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=Diagnostic.sort_key)
+        )
+        lines = [message, *(d.format() for d in self.diagnostics)]
+        super().__init__("\n".join(lines))
+
+
+class PolicyLoadError(_DiagnosticsError):
+    """Policy files did not load; nothing was returned. ``diagnostics`` lists every problem."""
+
+
+class ContextError(_DiagnosticsError):
+    """A stage context did not validate against its model."""
+
+
+class ReloadError(_DiagnosticsError):
+    """A reload was refused; the gate kept the bundle it had."""
+
+
+class ExpressionError(RiskctlError):
+    """An expression was refused when it was compiled."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.format())

@@ -1,0 +1,85 @@
+"""Policy kinds: one module per kind, and the document model that wraps each spec."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from engine.kinds.alert_thresholds import AlertThresholdsSpec
+from engine.kinds.change_control import ChangeControlSpec
+from engine.kinds.circuit_breakers import CircuitBreakersSpec
+from engine.kinds.inventory_bands import InventoryBandsSpec
+from engine.kinds.risk_limits import RiskLimitsSpec
+from engine.kinds.rules import RulesSpec
+from engine.policy import PolicyDocument
+
+__all__ = [
+    "KINDS",
+    "AlertThresholds",
+    "AnyPolicy",
+    "ChangeControl",
+    "CircuitBreakers",
+    "InventoryBands",
+    "RiskLimits",
+    "Rules",
+    "any_policy_adapter",
+]
+
+
+class RiskLimits(PolicyDocument):
+    """Typed risk limits: order size and notional, price collar, position, exposure, rates, loss."""
+
+    kind: Literal["RiskLimits"] = Field(description="Always RiskLimits.")
+    spec: RiskLimitsSpec = Field(description="The limits.")
+
+
+class CircuitBreakers(PolicyDocument):
+    """Circuit breakers: trip conditions, actions, cooldowns and resets."""
+
+    kind: Literal["CircuitBreakers"] = Field(description="Always CircuitBreakers.")
+    spec: CircuitBreakersSpec = Field(description="The breakers.")
+
+
+class InventoryBands(PolicyDocument):
+    """Inventory bands per symbol with actions and hysteresis."""
+
+    kind: Literal["InventoryBands"] = Field(description="Always InventoryBands.")
+    spec: InventoryBandsSpec = Field(description="The band sets.")
+
+
+class AlertThresholds(PolicyDocument):
+    """Alert thresholds on metrics over a stage's context."""
+
+    kind: Literal["AlertThresholds"] = Field(description="Always AlertThresholds.")
+    spec: AlertThresholdsSpec = Field(description="The alerts.")
+
+
+class ChangeControl(PolicyDocument):
+    """Bounds on the changes advisor agents may propose and apply."""
+
+    kind: Literal["ChangeControl"] = Field(description="Always ChangeControl.")
+    spec: ChangeControlSpec = Field(description="The change bounds.")
+
+
+class Rules(PolicyDocument):
+    """Custom rules: expressions over a stage's context with an action."""
+
+    kind: Literal["Rules"] = Field(description="Always Rules.")
+    spec: RulesSpec = Field(description="The rules.")
+
+
+KINDS: dict[str, type[PolicyDocument]] = {
+    cls.__name__: cls
+    for cls in (RiskLimits, CircuitBreakers, InventoryBands, AlertThresholds, ChangeControl, Rules)
+}
+
+AnyPolicy = Annotated[
+    Union[RiskLimits, CircuitBreakers, InventoryBands, AlertThresholds, ChangeControl, Rules],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
+def any_policy_adapter() -> TypeAdapter[AnyPolicy]:
+    """Validator for any policy document, dispatching on ``kind`` (used for the union schema)."""
+    return TypeAdapter(AnyPolicy)

@@ -1,0 +1,138 @@
+"""The ``RiskLimits`` kind: typed limits, scoped globally, per venue or per symbol."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from engine.fields import (
+    Bps,
+    Count,
+    DurationMs,
+    Money,
+    Quantity,
+    Scope,
+    StrictModel,
+    Symbol,
+    VenueId,
+)
+
+__all__ = ["LIMIT_FIELDS", "LimitSet", "RiskLimitsSpec", "ScopedLimits", "VenueAccount"]
+
+
+class LimitSet(StrictModel):
+    """Typed limits. An omitted limit is not configured at this scope.
+
+    Equality rule for every limit: a value exactly at the limit passes; anything over it fails.
+    """
+
+    max_order_qty: Quantity | None = Field(
+        default=None, description="Largest quantity of one order, in base units."
+    )
+    max_order_notional: Money | None = Field(
+        default=None, description="Largest notional (qty x price) of one order, in quote currency."
+    )
+    price_collar_bps: Bps | None = Field(
+        default=None,
+        description=(
+            "Largest distance of a limit price from the mid, in basis points. Applies to exits too:"
+            " a flatten at an absurd price is still refused."
+        ),
+    )
+    max_position_qty: Quantity | None = Field(
+        default=None,
+        description="Largest absolute position after the order fills, in base units.",
+    )
+    max_position_notional: Money | None = Field(
+        default=None,
+        description="Largest absolute position value after the order fills, in quote currency.",
+    )
+    max_gross_exposure: Money | None = Field(
+        default=None,
+        description="Largest gross exposure of the account after the order fills, quote currency.",
+    )
+    max_open_orders: Count | None = Field(
+        default=None, description="Largest number of open orders, counting this one."
+    )
+    max_orders_per_second: Count | None = Field(
+        default=None,
+        description="Largest number of new orders in the last second, counting this one.",
+    )
+    max_daily_loss: Money | None = Field(
+        default=None,
+        description="Largest loss today, in quote currency; at a loss beyond it only exits pass.",
+    )
+    max_drawdown: Money | None = Field(
+        default=None,
+        description=(
+            "Largest drop from the session's equity peak, in quote currency;"
+            " beyond it only exits pass."
+        ),
+    )
+    stale_market_data_ms: DurationMs | None = Field(
+        default=None, description="Market data older than this many milliseconds blocks new risk."
+    )
+    stale_balance_ms: DurationMs | None = Field(
+        default=None, description="A balance older than this many milliseconds is stale."
+    )
+    on_stale_balance: Literal["skip", "reduce", "halt"] | None = Field(
+        default=None,
+        description=(
+            "What a stale balance does: skip (record and allow), reduce (only exits pass),"
+            " halt (reject and halt trading). Defaults to reduce when stale_balance_ms is set."
+        ),
+    )
+    clip_order_qty: bool | None = Field(
+        default=None,
+        description=(
+            "When true, an order over max_order_qty or max_position_qty is clipped to fit"
+            " (decision outcome modify) instead of rejected."
+        ),
+    )
+
+
+LIMIT_FIELDS: tuple[str, ...] = tuple(LimitSet.model_fields)
+
+
+class ScopedLimits(LimitSet):
+    """Limits for one venue, one symbol, or one symbol on one venue."""
+
+    scope: Scope = Field(
+        description="Where these limits apply; the most specific scope wins per limit."
+    )
+
+
+class VenueAccount(StrictModel):
+    """A venue account the desk trades and the symbols it may trade there."""
+
+    venue: VenueId = Field(description="Venue id as ccxt spells it. Cannot change by reload.")
+    account: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="Account id at the venue (not a credential). Cannot change by reload.",
+    )
+    symbols: list[Symbol] = Field(
+        min_length=1, max_length=1000, description="Symbols this account may trade."
+    )
+
+
+class RiskLimitsSpec(StrictModel):
+    """Typed limits for a set of venues and symbols."""
+
+    environment: Literal["production", "staging", "paper", "backtest"] = Field(
+        description="Where these limits run. Cannot change by reload."
+    )
+    venues: list[VenueAccount] = Field(
+        min_length=1,
+        max_length=100,
+        description="Venue accounts and symbols these limits cover; orders elsewhere are rejected.",
+    )
+    defaults: LimitSet = Field(
+        default_factory=LimitSet,
+        description="Limits for every venue and symbol unless a scope overrides.",
+    )
+    scoped: list[ScopedLimits] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Overrides by scope; per limit, symbol+venue > symbol > venue > defaults.",
+    )

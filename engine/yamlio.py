@@ -1,0 +1,303 @@
+"""YAML in and out: round-trip loading with hard limits, plain data, and field -> line:col.
+
+Policies are read with ruamel.yaml in round-trip mode (YAML 1.2, so ``yes`` stays a
+string and comments survive for later in-place edits). Every failure becomes a
+located :class:`~engine.errors.Diagnostic`; nothing here raises on bad input.
+
+Limits that keep a hostile file from hanging the loader:
+
+* files larger than :data:`MAX_FILE_BYTES` are refused before parsing;
+* converting to plain data visits at most :data:`MAX_NODES` nodes, so an alias bomb
+  (``a: &a [*b, *b, ...]``) is refused instead of expanded.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from engine.errors import Diagnostic, Location
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "LoadedYaml",
+    "dump_roundtrip",
+    "locate",
+    "pointer",
+    "read_yaml",
+]
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+
+PathTuple = tuple[str | int, ...]
+
+
+def pointer(path: Sequence[str | int]) -> str:
+    """JSON pointer (RFC 6901) of a field path."""
+    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + p for p in parts)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedYaml:
+    """One parsed YAML document: the round-trip tree (for locations) and plain data."""
+
+    path: str
+    text: str
+    root: Any
+    data: Any
+
+    def location(self, path: Sequence[str | int], *, at_key: bool = False) -> Location:
+        line, column = locate(self.root, path, at_key=at_key)
+        return Location(self.path, line, column, pointer(path))
+
+
+def read_yaml(path: Path, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Read one policy file. Returns the document, or ``None`` and the reasons it was refused."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [_diag(shown, "file.unreadable", f"cannot read the file: {exc.strerror}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [
+            _diag(
+                shown,
+                "file.too-large",
+                f"the file is {len(raw)} bytes; policy files are limited to {MAX_FILE_BYTES} bytes",
+            )
+        ]
+    text, problem = _decode(raw, shown)
+    if problem is not None:
+        return None, [problem]
+    return parse_yaml(text, shown)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Parse YAML text that holds exactly one document."""
+    try:
+        docs = list(_yaml().load_all(io.StringIO(text)))
+    except MarkedYAMLError as exc:
+        return None, [_from_marked(exc, shown)]
+    except YAMLError as exc:  # unmarked: still say which file
+        return None, [_diag(shown, "yaml.syntax", _clean(str(exc)))]
+    except RecursionError:
+        return None, [_diag(shown, "yaml.too-deep", "the document nests too deeply to load")]
+    if not docs or all(d is None for d in docs):
+        return None, [_diag(shown, "yaml.empty", "the file holds no policy document")]
+    if len(docs) > 1:
+        line = _second_document_line(text)
+        return None, [
+            _diag(
+                shown,
+                "yaml.multi-document",
+                "the file holds more than one YAML document; put one policy document in each file",
+                line=line,
+            )
+        ]
+    root = docs[0]
+    budget = _Budget(MAX_NODES)
+    try:
+        data = _plain(root, budget)
+    except _TooManyNodesError:
+        return None, [
+            _diag(
+                shown,
+                "yaml.too-many-nodes",
+                f"the document expands to more than {MAX_NODES} values "
+                "(anchors and aliases multiply); refusing to load it",
+            )
+        ]
+    return LoadedYaml(shown, text, root, data), []
+
+
+def dump_roundtrip(root: Any) -> str:
+    """Serialise a round-trip tree back to YAML text, keeping comments and layout."""
+    out = io.StringIO()
+    _yaml().dump(root, out)
+    return out.getvalue()
+
+
+# -- locations -------------------------------------------------------------------------
+
+
+def locate(root: Any, path: Sequence[str | int], *, at_key: bool = False) -> tuple[int, int]:
+    """1-based (line, column) of the value at ``path``, or of the deepest part that exists.
+
+    ``at_key`` points at the key instead of its value (for unknown keys). ruamel's
+    ``lc`` positions are 0-based; this is the one place they are shifted.
+    """
+    node = root
+    line, col = _own_position(root)
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        found = _child_position(node, step, key=at_key and last)
+        if found is None:
+            break
+        line, col = found
+        node = node[step]
+    return line + 1, col + 1
+
+
+def _own_position(node: Any) -> tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    if lc is None or lc.line is None:
+        return (0, 0)
+    return (lc.line, lc.col)
+
+
+def _child_position(node: Any, step: str | int, *, key: bool) -> tuple[int, int] | None:
+    try:
+        if isinstance(node, CommentedMap) and step in node:
+            pos = node.lc.key(step) if key else node.lc.value(step)
+            return (pos[0], pos[1])
+        if isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
+            pos = node.lc.item(step)
+            return (pos[0], pos[1])
+    except (KeyError, IndexError, TypeError):  # merged keys (<<) carry no position of their own
+        return None
+    return None
+
+
+# -- conversion to plain data ------------------------------------------------------------
+
+
+class _TooManyNodesError(Exception):
+    pass
+
+
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooManyNodesError
+
+
+def _plain(node: Any, budget: _Budget) -> Any:
+    """Plain dict/list/str/int/Decimal/bool/None; floats become exact Decimals.
+
+    A YAML float is converted through its shortest repr, which equals the literal for
+    every value written with up to 15 significant digits, so ``0.1`` is ``Decimal("0.1")``.
+    """
+    budget.spend()
+    if isinstance(node, dict):
+        return {_plain_key(k): _plain(v, budget) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, budget) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return Decimal(repr(float(node)))
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, datetime | date):
+        return node
+    return node
+
+
+def _plain_key(key: Any) -> Any:
+    return str(key) if isinstance(key, str) else key
+
+
+# -- diagnostics ----------------------------------------------------------------------
+
+
+def _diag(path: str, code: str, message: str, *, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(code, message, Location(path, line, column))
+
+
+def _decode(raw: bytes, shown: str) -> tuple[str, Diagnostic | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line = raw.count(b"\n", 0, start) + 1
+        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+        byte = raw[start : start + 1].hex()
+        return "", _diag(
+            shown,
+            "file.not-utf8",
+            f"byte 0x{byte} is not valid UTF-8; policy files must be UTF-8 text",
+            line=line,
+            column=column,
+        )
+
+
+_SYNTAX_CODES = {
+    "DuplicateKeyError": "yaml.duplicate-key",
+}
+
+
+def _from_marked(exc: MarkedYAMLError, shown: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = _clean(exc.problem or "")
+    code = _SYNTAX_CODES.get(type(exc).__name__, "yaml.syntax")
+    if "'\\t'" in problem:
+        code = "yaml.tab-indent"
+        problem = "a tab character is used for indentation; YAML indents with spaces only"
+    elif code == "yaml.duplicate-key":
+        problem = _duplicate_message(problem)
+    elif exc.context:
+        problem = f"{_clean(exc.context)}: {problem}"
+    return _diag(shown, code, problem, line=line, column=column)
+
+
+_DUP = re.compile(r'found duplicate key "(?P<key>[^"]*)"')
+
+
+def _duplicate_message(problem: str) -> str:
+    match = _DUP.search(problem)
+    key = match.group("key") if match else "?"
+    return f"the key {key!r} appears twice in the same mapping; the second would silently win"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _second_document_line(text: str) -> int:
+    """1-based line of the marker that starts the second document."""
+    seen_content = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("---") and seen_content:
+            return number
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not line.startswith(("---", "%")):
+            seen_content = True
+    return 1
+
+
+def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Policy files under each path: a file as given, a directory's ``*.yaml``/``*.yml``, sorted."""
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            yield from (p for p in found if p.is_file() and not p.name.startswith("."))
+        else:
+            yield path
