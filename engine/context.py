@@ -40,13 +40,20 @@ Side = Literal["buy", "sell"]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def derived(description: str) -> Any:
-    """A read-only field computed by riskctl; omitted from dumps and refused as input."""
+def derived(description: str, *, always: bool = False) -> Any:
+    """A read-only field computed by riskctl; omitted from dumps and refused as input.
+
+    ``always`` marks a field the stage always computes, so expressions may use it without
+    a null guard (its annotation stays Optional only because it starts unset).
+    """
+    extra: dict[str, Any] = {"readOnly": True}
+    if always:
+        extra["alwaysSet"] = True
     return Field(
         default=None,
         exclude=True,
         description=f"Derived, read-only: {description}",
-        json_schema_extra={"readOnly": True},
+        json_schema_extra=extra,
     )
 
 
@@ -110,11 +117,15 @@ class Market(ContextModel):
 class Position(ContextModel):
     """The strategy's position in the order's symbol at its venue, before the order."""
 
+    DERIVED = ("notional", "qty_after")
     qty: Num = Field(default=Decimal(0), description="Signed position in base units (short < 0).")
     avg_price: Price | None = Field(
         default=None, description="Average entry price; null when flat."
     )
     notional: Decimal | None = derived("|qty| x mark (mid, else avg_price); null without a price.")
+    qty_after: Decimal | None = derived(
+        "qty + order.signed_qty: the position if the order fills completely.", always=True
+    )
 
 
 class Account(ContextModel):
@@ -144,7 +155,7 @@ class Account(ContextModel):
 class Order(ContextModel):
     """An order about to be sent (or a cancel or amend of one)."""
 
-    DERIVED = ("notional", "signed_qty", "reduces_position", "is_exit")
+    DERIVED = ("notional", "valuation_price", "signed_qty", "reduces_position", "is_exit")
     venue: Name = Field(description="Venue id, e.g. binance.")
     symbol: Name = Field(description="Unified symbol, e.g. BTC/USDT.")
     side: Side = Field(description="buy or sell.")
@@ -157,15 +168,17 @@ class Order(ContextModel):
     reduce_only: bool = Field(default=False, description="Flagged reduce-only to the venue.")
     client_order_id: Name = Field(description="Client order id (idempotency key at the venue).")
     strategy: Name = Field(description="Strategy that sent the order.")
-    notional: Decimal | None = derived(
-        "qty x price; a market order is valued at the ask (buy) or bid (sell); null without one."
+    valuation_price: Decimal | None = derived(
+        "price of a limit order; the ask (buy) or bid (sell) for a market order; null without one."
     )
-    signed_qty: Decimal | None = derived("qty, negative for a sell.")
+    notional: Decimal | None = derived("qty x valuation_price; null without a valuation price.")
+    signed_qty: Decimal | None = derived("qty, negative for a sell.", always=True)
     reduces_position: bool | None = derived(
-        "true when the order is opposite the position and no larger than it."
+        "true when the order is opposite the position and no larger than it.", always=True
     )
     is_exit: bool | None = derived(
-        "reduce_only and reduces_position: an exit that limits meant for opening risk never block."
+        "reduce_only and reduces_position: an exit, never blocked by limits on opening risk.",
+        always=True,
     )
 
 
@@ -208,12 +221,16 @@ class PreTradeContext(StageContext):
         )
         order._set(
             signed_qty=signed,
+            valuation_price=price,
             notional=None if price is None else order.qty * price,
             reduces_position=reduces,
             is_exit=reduces and order.reduce_only,
         )
         mark = market.mid if market.mid is not None else position.avg_price
-        position._set(notional=None if mark is None else abs(position.qty) * mark)
+        position._set(
+            notional=None if mark is None else abs(position.qty) * mark,
+            qty_after=position.qty + signed,
+        )
         return self
 
 
@@ -235,7 +252,9 @@ class Event(ContextModel):
     ask: Price | None = Field(default=None, description="Best ask, for book and ticker events.")
     price: Price | None = Field(default=None, description="Trade price, for trade events.")
     size: Num | None = Field(default=None, description="Trade or level size.")
-    age_ms: int | None = derived("now_ms - ts_ms; negative when the venue clock runs ahead.")
+    age_ms: int | None = derived(
+        "now_ms - ts_ms; negative when the venue clock runs ahead.", always=True
+    )
     seq_gap: int | None = derived(
         "seq - feed.last_seq - 1: 0 in order, > 0 a gap, < 0 old or repeated."
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.errors import Diagnostic
 from engine.loader import load_documents
+from engine.ruleset import check_bundle
 from engine.yamlio import iter_files
 
 __all__ = ["LintReport", "lint_paths"]
@@ -23,6 +24,7 @@ class LintReport:
 
 def lint_paths(paths: Sequence[str | Path]) -> LintReport:
     """Load the policies under ``paths`` and run every check; never raises on bad input."""
-    _, problems = load_documents(paths)
+    policies, problems = load_documents(paths)
+    problems += check_bundle(policies)
     files = sum(1 for _ in iter_files([Path(p) for p in paths if Path(p).exists()]))
     return LintReport(tuple(sorted(problems, key=Diagnostic.sort_key)), files)

@@ -1,0 +1,67 @@
+"""``riskctl eval --policies DIR --stage STAGE --input FILE``: print the decision as JSON.
+
+Exit 0 when the context was evaluated, whatever the outcome; 2 when the policies or the
+input are bad, with every problem located (file:line:col and JSON pointer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.cli.output import print_json
+from engine.context import CONTEXTS
+from engine.errors import Diagnostic, PolicyLoadError
+from engine.gate import Gate
+from engine.validation import diagnostics_from
+from engine.yamlio import parse_yaml, read_yaml
+
+__all__ = ["register", "run"]
+
+
+def register(verbs: Any) -> None:
+    parser = verbs.add_parser("eval", help="evaluate one stage context and print the decision")
+    parser.add_argument("--policies", type=Path, nargs="+", default=[Path("policies")])
+    parser.add_argument("--stage", required=True, choices=tuple(CONTEXTS))
+    parser.add_argument(
+        "--input", required=True, help="context as JSON or YAML; '-' reads standard input"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        gate = Gate.from_path(*args.policies)
+    except PolicyLoadError as exc:
+        return _fail(exc.diagnostics)
+    if args.input == "-":
+        source, problems = parse_yaml(sys.stdin.read(), "<stdin>")
+    else:
+        source, problems = read_yaml(Path(args.input), args.input)
+    if source is None:
+        return _fail(problems)
+    model = CONTEXTS[args.stage]
+    try:
+        context = model.model_validate(source.data)
+    except ValidationError as exc:
+        located = diagnostics_from(
+            exc, locate=lambda p, k: source.location(p, at_key=k), model=model
+        )
+        return _fail([_as_context(d) for d in located])
+    print_json(gate.evaluate(args.stage, context).to_json())
+    return 0
+
+
+def _as_context(diagnostic: Diagnostic) -> Diagnostic:
+    code = diagnostic.code.replace("policy.", "context.", 1)
+    return Diagnostic(code, diagnostic.message, diagnostic.location, hint=diagnostic.hint)
+
+
+def _fail(problems: Any) -> int:
+    for problem in sorted(problems, key=Diagnostic.sort_key):
+        print(problem.format(), file=sys.stderr)
+    return 2

@@ -1,0 +1,131 @@
+"""Turn checked expressions into one Python function per (stage, venue, symbol).
+
+The generated function reads every field its rules use once, into locals, then tests
+each rule in order inside its own ``try`` (zero-cost in CPython 3.11 until something
+raises). A rule that fires appends its index to ``fired``; a rule that raises appends
+``(index, exception)``, which the caller turns into a fail-closed reject. Decimal
+literals are bound as default arguments, so the hot path does no global lookups.
+
+Only trees that passed :mod:`engine.expr` reach this module, and the only names the
+generated code can see are the field locals, the literals and ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine.expr import CheckedExpression, dotted_name
+
+__all__ = ["Compiled", "RuleCode", "generate"]
+
+Program = Callable[[Any, list[Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCode:
+    """What codegen needs of a rule: its checked condition and whether exits skip it."""
+
+    expr: CheckedExpression
+    exits_exempt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A generated program and its source, kept for ``riskctl explain`` and debugging."""
+
+    run: Program
+    source: str
+
+
+def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
+    """Compile ``rules`` (indexes are positions in this sequence) into one function."""
+    fields: dict[str, str] = {}
+    constants: dict[str, Decimal] = {}
+    tests = [_test_source(rule.expr, fields, constants) for rule in rules]
+    exit_field = "order.is_exit"
+    needs_exit_flag = any(rule.exits_exempt for rule in rules)
+    if needs_exit_flag:
+        fields.setdefault(exit_field, f"v{len(fields)}")
+
+    params = ", ".join(["c", "fired", *(f"{k}={k}" for k in constants), "D=D"])
+    lines = [f"def {name}({params}):"]
+    lines += [f"    {var} = c.{path}" for path, var in fields.items()]
+    in_exit_block = False
+    for index, (rule, test) in enumerate(zip(rules, tests, strict=True)):
+        # Consecutive rules that exits skip share one `if not is_exit:` test.
+        if rule.exits_exempt and not in_exit_block:
+            lines.append(f"    if not {fields[exit_field]}:")
+        in_exit_block = rule.exits_exempt
+        indent = "        " if rule.exits_exempt else "    "
+        lines += [
+            f"{indent}try:",
+            f"{indent}    if {test}:",
+            f"{indent}        fired.append({index})",
+            f"{indent}except Exception as exc:",
+            f"{indent}    fired.append(({index}, exc))",
+        ]
+    if len(lines) == 1 + len(fields):
+        lines.append("    return None")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = {"D": Decimal, **constants, "__builtins__": _BUILTINS}
+    exec(compile(source, f"<riskctl {name}>", "exec"), namespace)  # noqa: S102  # source built from checked trees only
+    return Compiled(namespace[name], source)
+
+
+# Only what checked expressions can call; everything else is unreachable from generated code.
+_BUILTINS = {"abs": abs, "min": min, "max": max, "round": round, "Exception": Exception}
+
+
+def _test_source(
+    expr: CheckedExpression, fields: dict[str, str], constants: dict[str, Decimal]
+) -> str:
+    tree = _Rewrite(expr, fields, constants).visit(ast.parse(expr.text, mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree).body)
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Field paths -> locals, float literals -> exact Decimals, ``/`` -> Decimal division."""
+
+    def __init__(
+        self, expr: CheckedExpression, fields: dict[str, str], constants: dict[str, Decimal]
+    ):
+        self.expr = expr
+        self.fields = fields
+        self.constants = constants
+
+    def _local(self, path: str) -> ast.Name:
+        var = self.fields.setdefault(path, f"v{len(self.fields)}")
+        return ast.Name(var, ast.Load())
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.expr.fields:
+            return self._local(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        path = dotted_name(node)
+        if path is not None and path in self.expr.fields:
+            return self._local(path)
+        return self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, float):
+            exact = self.expr.decimals[f"{node.lineno}:{node.col_offset}"]
+            for name, value in self.constants.items():
+                if value == exact and str(value) == str(exact):
+                    return ast.Name(name, ast.Load())
+            name = f"k{len(self.constants)}"
+            self.constants[name] = exact
+            return ast.Name(name, ast.Load())
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        if isinstance(node.op, ast.Div):
+            # int / int would give a float; Decimal division keeps the result exact.
+            node.left = ast.Call(ast.Name("D", ast.Load()), [node.left], [])
+        return node

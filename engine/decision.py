@@ -1,0 +1,132 @@
+"""Decisions: what the gate answers at every stage, and how answers combine.
+
+A decision is data: the stage, an outcome, the actions to take, every rule hit with the
+values it saw, the bundle's hash and versions, and how long evaluation took. Outcomes are
+ordered ``allow < modify < reject``; :func:`combine` keeps the most restrictive, unions the
+actions and takes the smaller of two clipped quantities, so it is associative, commutative
+on outcomes and monotone: adding a hit can never make a decision more permissive.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine"]
+
+
+class Outcome(enum.IntEnum):
+    """Ordered by restrictiveness; the larger wins when decisions combine."""
+
+    ALLOW = 0
+    MODIFY = 1
+    REJECT = 2
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+# Canonical order for reporting actions.
+ACTIONS = (
+    "reject",
+    "clip",
+    "reduce_only",
+    "halt",
+    "cancel_all",
+    "flatten",
+    "pause_symbol",
+    "alert",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One rule that fired (or failed), what it saw, and whether it was enforced."""
+
+    rule_id: str
+    policy: str
+    code: str
+    severity: str
+    action: str
+    message: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    enforced: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "policy": self.policy,
+            "code": self.code,
+            "severity": self.severity,
+            "action": self.action,
+            "mode": "enforce" if self.enforced else "audit",
+            "message": self.message,
+            "values": {k: _json_value(v) for k, v in self.values.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The gate's answer for one stage evaluation."""
+
+    stage: str
+    outcome: Outcome
+    actions: tuple[str, ...] = ()
+    hits: tuple[RuleHit, ...] = ()
+    modifications: Mapping[str, Decimal] = field(default_factory=dict)
+    bundle_hash: str = ""
+    versions: Mapping[str, int] = field(default_factory=dict)
+    eval_ns: int = 0
+
+    @property
+    def allowed(self) -> bool:
+        """True for allow and modify (send the modified order); False for reject."""
+        return self.outcome is not Outcome.REJECT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "outcome": str(self.outcome),
+            "allowed": self.allowed,
+            "actions": list(self.actions),
+            "modifications": {k: _json_value(v) for k, v in self.modifications.items()},
+            "hits": [hit.to_json() for hit in self.hits],
+            "bundle": {"hash": self.bundle_hash, "versions": dict(self.versions)},
+            "eval_us": round(self.eval_ns / 1000, 3),
+        }
+
+
+def sorted_actions(actions: Iterable[str]) -> tuple[str, ...]:
+    unique = set(actions)
+    return tuple(a for a in ACTIONS if a in unique) + tuple(sorted(unique - set(ACTIONS)))
+
+
+def combine(first: Decision, second: Decision) -> Decision:
+    """The most restrictive of two decisions for the same stage; hits from both, in order."""
+    modifications = dict(first.modifications)
+    for key, value in second.modifications.items():
+        modifications[key] = min(value, modifications[key]) if key in modifications else value
+    outcome = max(first.outcome, second.outcome)
+    if outcome is Outcome.REJECT:
+        modifications = {}
+    return Decision(
+        stage=first.stage,
+        outcome=outcome,
+        actions=sorted_actions((*first.actions, *second.actions)),
+        hits=first.hits + second.hits,
+        modifications=modifications,
+        bundle_hash=first.bundle_hash or second.bundle_hash,
+        versions=first.versions or second.versions,
+        eval_ns=first.eval_ns + second.eval_ns,
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else str(value)
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,297 @@
+"""A bundle compiled for evaluation: every rule checked once, programs built per scope.
+
+``compile_bundle`` checks every expression in the bundle (custom rules, breaker triggers,
+alert metrics) against its stage's context and returns all problems as located
+diagnostics. ``RuleSet.program(stage, venue, symbol)`` returns the generated function
+for one scope: custom rules whose scope matches plus the typed limits resolved for that
+(venue, symbol), built on first use and cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine.bundle import PolicyBundle
+from engine.codegen import Compiled, RuleCode, generate
+from engine.errors import Diagnostic, Location, PolicyLoadError
+from engine.expr import CheckedExpression, ExprProblem, check_expression
+from engine.fields import Scope
+from engine.kinds import AlertThresholds, CircuitBreakers, RiskLimits, Rules
+from engine.limits import (
+    BUILTIN_STATE_RULES,
+    LIMIT_RULES,
+    STALE_BALANCE_ACTIONS,
+    UNKNOWN_INSTRUMENT,
+    BuiltinRule,
+    in_universe,
+    resolve_limits,
+)
+from engine.loader import LoadedPolicy
+from engine.symbols import Type
+
+__all__ = ["RuleSet", "RuleSpec", "ScopeProgram", "check_bundle", "compile_bundle"]
+
+MAX_CACHED_SCOPES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """Everything the gate needs to evaluate a rule and report a hit."""
+
+    rule_id: str
+    policy: str
+    code: str
+    stage: str
+    expr: CheckedExpression
+    action: str
+    severity: str
+    message: str
+    enforced: bool = True
+    exits_exempt: bool = False
+    scope: Scope | None = None
+    limit: Decimal | int | None = None
+    scope_label: str = ""
+    clip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeProgram:
+    """The rules that apply at one (stage, venue, symbol) and their generated code."""
+
+    specs: tuple[RuleSpec, ...]
+    compiled: Compiled
+
+    @property
+    def run(self) -> Callable[[Any, list[Any]], None]:
+        return self.compiled.run
+
+
+def compile_bundle(bundle: PolicyBundle) -> RuleSet:
+    """Check every expression and build the rule set; raise PolicyLoadError on any problem."""
+    custom, problems = _custom_rules(bundle.policies)
+    problems += _semantic_checks(bundle)
+    if problems:
+        raise PolicyLoadError(f"{len(problems)} problem(s) in policy rules", problems)
+    return RuleSet(bundle, tuple(custom))
+
+
+def check_bundle(policies: tuple[LoadedPolicy, ...]) -> list[Diagnostic]:
+    """Expression diagnostics for documents that loaded (the lint view)."""
+    _, problems = _custom_rules(policies)
+    return problems
+
+
+class RuleSet:
+    """Custom rules by stage plus typed limits, with per-scope programs cached."""
+
+    def __init__(self, bundle: PolicyBundle, custom: tuple[RuleSpec, ...]) -> None:
+        self.bundle = bundle
+        self.custom = custom
+        self.limit_documents = bundle.of_kind(RiskLimits)
+        self._programs: dict[tuple[str, str, str], ScopeProgram] = {}
+        self._lock = threading.Lock()
+
+    def program(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
+        key = (stage, venue, symbol)
+        found = self._programs.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            if len(self._programs) >= MAX_CACHED_SCOPES:
+                self._programs.clear()
+            built = self._build(stage, venue, symbol)
+            self._programs[key] = built
+            return built
+
+    def warm(self) -> None:
+        """Build the programs of every stage for every (venue, symbol) in the universe."""
+        for document in self.limit_documents:
+            for account in document.spec.venues:
+                for symbol in account.symbols:
+                    for stage in ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor"):
+                        self.program(stage, account.venue, symbol)
+
+    def _build(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
+        specs = [
+            s
+            for s in self.custom
+            if s.stage == stage and (s.scope is None or s.scope.matches(venue, symbol))
+        ]
+        if stage == "pre_trade":
+            specs = self._builtin_specs(venue, symbol) + specs
+        codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
+        name = f"{stage}__{_ident(venue)}__{_ident(symbol)}"
+        return ScopeProgram(tuple(specs), generate(codes, name=name))
+
+    def _builtin_specs(self, venue: str, symbol: str) -> list[RuleSpec]:
+        specs = [
+            _builtin_spec(rule, policy="riskctl/builtin", code="state")
+            for rule in BUILTIN_STATE_RULES
+        ]
+        if not in_universe(self.limit_documents, venue, symbol):
+            specs.append(_builtin_spec(UNKNOWN_INSTRUMENT, policy="riskctl/builtin", code="limit"))
+            return specs
+        for document in self.limit_documents:
+            resolved = resolve_limits(document, venue, symbol)
+            modifiers = {name: value for name, (value, _) in resolved.items()}
+            for name, (value, label) in resolved.items():
+                rule = LIMIT_RULES.get(name)
+                if rule is not None:  # None: a modifier (on_stale_balance, clip_order_qty)
+                    specs.append(_limit_spec(rule, document, value, label, modifiers))
+        return specs
+
+
+def _limit_spec(
+    rule: BuiltinRule, document: RiskLimits, value: Any, label: str, limits: dict[str, Any]
+) -> RuleSpec:
+    action = rule.action
+    exits_exempt = rule.exits_exempt
+    if rule.name == "stale_balance_ms":
+        action = STALE_BALANCE_ACTIONS[limits.get("on_stale_balance") or "reduce"]
+        exits_exempt = action != "halt"
+    text = rule.when.format(v=value if isinstance(value, int) else format(value, "f"))
+    expr = _must_check(text, "pre_trade")
+    return RuleSpec(
+        rule_id=rule.name,
+        policy=document.ref,
+        code=f"limit.{rule.name}",
+        stage="pre_trade",
+        expr=expr,
+        action=action,
+        severity="error" if action != "alert" else "warning",
+        message=rule.message,
+        exits_exempt=exits_exempt,
+        limit=value,
+        scope_label=label,
+        clip=rule.clip and bool(limits.get("clip_order_qty")),
+    )
+
+
+def _builtin_spec(rule: BuiltinRule, *, policy: str, code: str) -> RuleSpec:
+    return RuleSpec(
+        rule_id=rule.name,
+        policy=policy,
+        code=f"{code}.{rule.name}",
+        stage="pre_trade",
+        expr=_must_check(rule.when, "pre_trade"),
+        action=rule.action,
+        severity="error",
+        message=rule.message,
+        exits_exempt=rule.exits_exempt,
+    )
+
+
+def _must_check(text: str, stage: str) -> CheckedExpression:
+    checked, problem = check_expression(text, stage, expect=Type.BOOL)
+    if checked is None:  # a built-in template is wrong: a bug in riskctl, not in a policy
+        raise AssertionError(f"built-in rule {text!r} does not check: {problem}")
+    return checked
+
+
+# -- custom rules and other expressions ----------------------------------------------------
+
+
+def _custom_rules(policies: tuple[LoadedPolicy, ...]) -> tuple[list[RuleSpec], list[Diagnostic]]:
+    specs: list[RuleSpec] = []
+    problems: list[Diagnostic] = []
+    seen: dict[str, Location] = {}
+    for policy in policies:
+        for path, text, stage, expect in _expressions(policy):
+            checked, problem = check_expression(text, stage, expect=expect)
+            if problem is not None:
+                problems.append(_located(policy, path, text, problem))
+                continue
+            document = policy.document
+            if isinstance(document, Rules) and checked is not None:
+                rule = document.spec.rules[int(path[2])]
+                where = policy.source.location(("spec", "rules", int(path[2]), "id"))
+                if rule.id in seen:
+                    problems.append(_duplicate_id(rule.id, where, seen[rule.id]))
+                seen.setdefault(rule.id, where)
+                specs.append(_custom_spec(rule, document.ref, checked))
+    return specs, problems
+
+
+def _custom_spec(rule: Any, ref: str, checked: CheckedExpression) -> RuleSpec:
+    return RuleSpec(
+        rule_id=rule.id,
+        policy=ref,
+        code=f"rule.{rule.id}",
+        stage=rule.stage,
+        expr=checked,
+        action=rule.action,
+        severity=rule.severity,
+        message=rule.message,
+        enforced=rule.mode == "enforce",
+        exits_exempt=rule.stage == "pre_trade" and not rule.applies_to_exits,
+        scope=rule.scope,
+    )
+
+
+def _expressions(policy: LoadedPolicy) -> Iterator[tuple[tuple[str | int, ...], str, str, Type]]:
+    """(field path, text, stage, expected type) of every expression in a document."""
+    document = policy.document
+    if isinstance(document, Rules):
+        for i, rule in enumerate(document.spec.rules):
+            yield ("spec", "rules", i, "when"), rule.when, rule.stage, Type.BOOL
+    elif isinstance(document, CircuitBreakers):
+        for i, breaker in enumerate(document.spec.breakers):
+            yield ("spec", "breakers", i, "when"), breaker.when, breaker.stage, Type.BOOL
+    elif isinstance(document, AlertThresholds):
+        for i, alert in enumerate(document.spec.alerts):
+            yield ("spec", "alerts", i, "metric"), alert.metric, alert.stage, Type.NUMBER
+
+
+def _located(
+    policy: LoadedPolicy, path: tuple[str | int, ...], text: str, problem: ExprProblem
+) -> Diagnostic:
+    """Point into the expression when the YAML scalar is on one line, else at its start."""
+    base = policy.source.location(path)
+    line, column = base.line, base.column
+    source_lines = policy.source.text.splitlines()
+    if problem.line == 0 and 0 < line <= len(source_lines):
+        raw = source_lines[line - 1][column - 1 :]
+        offset = 1 if raw[:1] in "'\"" else 0
+        if raw[offset:].startswith(text.strip()):
+            column += offset + problem.column
+    else:
+        line += problem.line
+    location = Location(base.path, line, column, base.pointer)
+    return Diagnostic(problem.code, problem.message, location, hint=problem.hint)
+
+
+def _duplicate_id(rule_id: str, where: Location, first: Location) -> Diagnostic:
+    return Diagnostic(
+        "rule.duplicate-id",
+        f"rule id {rule_id!r} is used twice; the first is at {first}",
+        where,
+        hint="decisions and waivers cite rules by id, so ids must be unique in the bundle",
+    )
+
+
+def _semantic_checks(bundle: PolicyBundle) -> list[Diagnostic]:
+    """Cross-document facts the gate relies on: one environment per bundle."""
+    problems = []
+    limits = bundle.of_kind(RiskLimits)
+    environments = {d.spec.environment for d in limits}
+    if len(environments) > 1:
+        for document in limits[1:]:
+            if document.spec.environment != limits[0].spec.environment:
+                source = bundle.source_of(document.ref)
+                problems.append(
+                    Diagnostic(
+                        "policy.environment-mismatch",
+                        f"environment is {document.spec.environment!r} but "
+                        f"{limits[0].ref} says {limits[0].spec.environment!r}",
+                        source.source.location(("spec", "environment")),
+                    )
+                )
+    return problems
+
+
+def _ident(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
