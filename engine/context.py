@@ -196,6 +196,10 @@ class StageContext(ContextModel):
         """(venue, symbol) that scoped rules and limits select on."""
         raise NotImplementedError
 
+    def is_cancel(self) -> bool:
+        """True for a cancel request, which no rule may block."""
+        return False
+
 
 class PreTradeContext(StageContext):
     """An order about to be sent, with the market, position, account and state around it."""
@@ -208,6 +212,9 @@ class PreTradeContext(StageContext):
 
     def scope_key(self) -> tuple[str, str]:
         return (self.order.venue, self.order.symbol)
+
+    def is_cancel(self) -> bool:
+        return self.order.action == "cancel"
 
     @model_validator(mode="after")
     def _derive(self) -> PreTradeContext:
@@ -382,6 +389,9 @@ class OrderSendContext(StageContext):
 
     def scope_key(self) -> tuple[str, str]:
         return (self.request.venue, self.request.symbol)
+
+    def is_cancel(self) -> bool:
+        return self.request.kind in ("cancel", "cancel_all")
 
 
 class Fill(ContextModel):

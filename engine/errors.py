@@ -8,10 +8,10 @@ of them and report them together.
 Exceptions raised by riskctl::
 
     RiskctlError                 root; never carries a secret in its message
-    ├── PolicyLoadError          policy files did not load; .diagnostics lists every problem
-    ├── ExpressionError          an expression was refused at compile time; .diagnostic
-    ├── ContextError             a stage context did not validate; .diagnostics
-    └── ReloadError            Gate.reload kept the old bundle; .diagnostics says why
+    └── PolicyLoadError          policy files did not load; .diagnostics lists every problem
+
+The gate itself never raises on bad input: a bad context or a failing rule becomes a
+reject decision, and a refused reload returns its diagnostics.
 """
 
 from __future__ import annotations
@@ -22,12 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "ContextError",
     "Diagnostic",
-    "ExpressionError",
     "Location",
     "PolicyLoadError",
-    "ReloadError",
     "RiskctlError",
     "Severity",
     "redact",
@@ -111,30 +108,11 @@ class RiskctlError(Exception):
         super().__init__(redact(message))
 
 
-class _DiagnosticsError(RiskctlError):
+class PolicyLoadError(RiskctlError):
+    """Policy files did not load; nothing was returned. ``diagnostics`` lists every problem."""
+
     def __init__(self, message: str, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(
             sorted(diagnostics, key=Diagnostic.sort_key)
         )
-        lines = [message, *(d.format() for d in self.diagnostics)]
-        super().__init__("\n".join(lines))
-
-
-class PolicyLoadError(_DiagnosticsError):
-    """Policy files did not load; nothing was returned. ``diagnostics`` lists every problem."""
-
-
-class ContextError(_DiagnosticsError):
-    """A stage context did not validate against its model."""
-
-
-class ReloadError(_DiagnosticsError):
-    """A reload was refused; the gate kept the bundle it had."""
-
-
-class ExpressionError(RiskctlError):
-    """An expression was refused when it was compiled."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        self.diagnostic = diagnostic
-        super().__init__(diagnostic.format())
+        super().__init__("\n".join([message, *(d.format() for d in self.diagnostics)]))

@@ -11,21 +11,24 @@ import time
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
 from engine.bundle import PolicyBundle, load_bundle
-from engine.context import CONTEXTS, PreTradeContext, StageContext
-from engine.decision import Decision, Outcome, RuleHit, combine, sorted_actions
-from engine.errors import Diagnostic, Location, PolicyLoadError, redact
+from engine.context import CONTEXTS, StageContext
+from engine.decide import decide, failure
+from engine.decision import Decision, Outcome
+from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.kinds import RiskLimits
-from engine.ruleset import RuleSet, RuleSpec, ScopeProgram, compile_bundle
+from engine.ruleset import compile_bundle
 from engine.validation import diagnostics_from
 
 __all__ = ["Gate"]
 
-_ALLOWING = frozenset({"alert"})
+_ALLOW = Outcome.ALLOW
+_NONE: Mapping[str, Decimal] = MappingProxyType({})
 
 
 class Gate:
@@ -52,37 +55,29 @@ class Gate:
         start = time.perf_counter_ns()
         rules = self._rules  # one read: a concurrent reload cannot mix two bundles
         try:
-            ctx = _validated(stage, context)
-            if isinstance(ctx, PreTradeContext) and ctx.order.action == "cancel":
-                return self._finish(rules, stage, start)  # a cancel is never blocked
-            program = rules.program(stage, *ctx.scope_key())
+            ctx = context if type(context) is CONTEXTS.get(stage) else _validated(stage, context)
             fired: list[Any] = []
-            program.run(ctx, fired)
+            program = rules.program(stage, *ctx.scope_key())
+            if not ctx.is_cancel():  # a cancel is never blocked: it runs no rules
+                program.run(ctx, fired)
             if not fired:
-                return self._finish(rules, stage, start)
-            decision = _decide(stage, program, ctx, fired)
-            if decision.outcome is Outcome.MODIFY:
-                decision = _recheck_modified(stage, program, ctx, decision)
+                bundle = rules.bundle
+                elapsed = time.perf_counter_ns() - start
+                return Decision(stage, _ALLOW, (), (), _NONE, bundle.hash, bundle.versions, elapsed)
+            decision = decide(stage, program, ctx, fired)
         except _ContextInvalid as invalid:
-            decision = _failure(stage, "context.invalid", invalid.message, invalid.values)
+            decision = failure(stage, "context.invalid", invalid.message, invalid.values)
         except Exception as exc:  # noqa: BLE001  # fail closed: report, never raise, never allow
-            decision = _failure(
+            decision = failure(
                 stage, "gate.error", f"evaluation failed: {type(exc).__name__}: {exc}"
             )
-        return self._finish(rules, stage, start, decision)
-
-    @staticmethod
-    def _finish(
-        rules: RuleSet, stage: str, start: int, decision: Decision | None = None
-    ) -> Decision:
         bundle = rules.bundle
-        base = decision or Decision(stage, Outcome.ALLOW)
         return Decision(
-            stage=base.stage,
-            outcome=base.outcome,
-            actions=base.actions,
-            hits=base.hits,
-            modifications=base.modifications,
+            stage=decision.stage,
+            outcome=decision.outcome,
+            actions=decision.actions,
+            hits=decision.hits,
+            modifications=decision.modifications,
             bundle_hash=bundle.hash,
             versions=bundle.versions,
             eval_ns=time.perf_counter_ns() - start,
@@ -138,128 +133,6 @@ def _validated(stage: str, context: StageContext | Mapping[str, Any]) -> StageCo
 
 def _ptr(path: tuple[str | int, ...]) -> str:
     return "/" + "/".join(str(p) for p in path)
-
-
-def _failure(stage: str, code: str, message: str, values: dict[str, Any] | None = None) -> Decision:
-    hit = RuleHit(
-        rule_id=code,
-        policy="riskctl/gate",
-        code=code,
-        severity="critical",
-        action="reject",
-        message=redact(message) + "; the gate fails closed",
-        values=values or {},
-    )
-    return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
-
-
-def _decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
-    decision = Decision(stage, Outcome.ALLOW)
-    for item in fired:
-        if isinstance(item, tuple):
-            index, exc = item
-            decision = combine(decision, _error_decision(stage, program.specs[index], ctx, exc))
-        else:
-            decision = combine(decision, _hit_decision(stage, program.specs[item], ctx))
-    return decision
-
-
-def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
-    values = _values(spec, ctx)
-    hit = RuleHit(
-        rule_id=spec.rule_id,
-        policy=spec.policy,
-        code=spec.code,
-        severity=spec.severity,
-        action="clip" if spec.clip else spec.action,
-        message=spec.message,
-        values=values,
-        enforced=spec.enforced,
-    )
-    if not spec.enforced:
-        return Decision(stage, Outcome.ALLOW, (), (hit,))
-    if spec.action in _ALLOWING or _exit_passes(spec, ctx):
-        return Decision(stage, Outcome.ALLOW, (spec.action,), (hit,))
-    if spec.clip and isinstance(ctx, PreTradeContext):
-        qty = _clipped_qty(spec, ctx)
-        if qty is not None:
-            return Decision(stage, Outcome.MODIFY, ("clip",), (hit,), {"qty": qty})
-    return Decision(stage, Outcome.REJECT, sorted_actions(("reject", spec.action)), (hit,))
-
-
-def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:
-    """A reduce_only rule restricts trading to exits; the exit in hand passes."""
-    return (
-        spec.action == "reduce_only"
-        and isinstance(ctx, PreTradeContext)
-        and bool(ctx.order.is_exit)
-    )
-
-
-def _clipped_qty(spec: RuleSpec, ctx: PreTradeContext) -> Decimal | None:
-    """The largest quantity that satisfies the limit, or None when nothing would."""
-    limit = Decimal(spec.limit or 0)
-    if spec.rule_id == "max_order_qty":
-        allowed = limit
-    else:  # max_position_qty: |position + side * qty| <= limit
-        side = 1 if ctx.order.side == "buy" else -1
-        allowed = limit - side * ctx.position.qty
-    allowed = min(allowed, ctx.order.qty)
-    return allowed if allowed > 0 else None
-
-
-def _recheck_modified(
-    stage: str, program: ScopeProgram, ctx: StageContext, decision: Decision
-) -> Decision:
-    """Evaluate the clipped order again: the modified order must pass every rule itself."""
-    assert isinstance(ctx, PreTradeContext)
-    data = ctx.model_dump(mode="python")
-    data["order"]["qty"] = decision.modifications["qty"]
-    clipped = PreTradeContext.model_validate(data)
-    fired: list[Any] = []
-    program.run(clipped, fired)
-    again = _decide(stage, program, clipped, fired)
-    if again.outcome is Outcome.REJECT:
-        return combine(decision, again)
-    return decision
-
-
-def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseException) -> Decision:
-    values = _values(spec, ctx)
-    reason = _explain_error(exc, values)
-    hit = RuleHit(
-        rule_id=spec.rule_id,
-        policy=spec.policy,
-        code="rule.error",
-        severity="critical",
-        action="reject",
-        message=f"rule {spec.rule_id} could not be evaluated ({reason}); the gate fails closed",
-        values=values,
-    )
-    return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
-
-
-def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
-    nulls = [path for path, value in values.items() if value is None]
-    if nulls:
-        return f"{', '.join(nulls)} {'is' if len(nulls) == 1 else 'are'} null"
-    name = type(exc).__name__
-    if "DivisionByZero" in name or isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    return redact(f"{name}: {exc}")
-
-
-def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for path in spec.expr.fields:
-        node: Any = ctx
-        for part in path.split("."):
-            node = getattr(node, part)
-        values[path] = node
-    if spec.limit is not None:
-        values["limit"] = spec.limit
-        values["scope"] = spec.scope_label
-    return values
 
 
 def _immutable_changes(old: PolicyBundle, new: PolicyBundle) -> list[Diagnostic]:

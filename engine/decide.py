@@ -1,0 +1,150 @@
+"""Turn the rules a program fired into a Decision: hits with values, outcome, actions.
+
+This is the cold path: it runs only when at least one rule fired or failed. A rule that
+raised becomes a reject that names the rule and the reason (a null field, a division by
+zero); a clipped order is evaluated again, and must pass every rule itself.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from engine.context import PreTradeContext, StageContext
+from engine.decision import Decision, Outcome, RuleHit, combine, sorted_actions
+from engine.errors import redact
+from engine.ruleset import RuleSpec, ScopeProgram
+
+__all__ = ["decide", "failure"]
+
+_ALLOWING = frozenset({"alert"})
+
+
+def failure(stage: str, code: str, message: str, values: dict[str, Any] | None = None) -> Decision:
+    hit = RuleHit(
+        rule_id=code,
+        policy="riskctl/gate",
+        code=code,
+        severity="critical",
+        action="reject",
+        message=redact(message) + "; the gate fails closed",
+        values=values or {},
+    )
+    return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
+
+
+def decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
+    """The decision for the rules ``program`` fired on ``ctx`` (indexes or (index, error))."""
+    decision = _combined(stage, program, ctx, fired)
+    if decision.outcome is Outcome.MODIFY:
+        decision = _recheck_modified(stage, program, ctx, decision)
+    return decision
+
+
+def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
+    parts = [
+        _error_decision(stage, program.specs[item[0]], ctx, item[1])
+        if isinstance(item, tuple)
+        else _hit_decision(stage, program.specs[item], ctx)
+        for item in fired
+    ]
+    return reduce(combine, parts)
+
+
+def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
+    values = _values(spec, ctx)
+    hit = RuleHit(
+        rule_id=spec.rule_id,
+        policy=spec.policy,
+        code=spec.code,
+        severity=spec.severity,
+        action="clip" if spec.clip else spec.action,
+        message=spec.message,
+        values=values,
+        enforced=spec.enforced,
+    )
+    if not spec.enforced:
+        return Decision(stage, Outcome.ALLOW, (), (hit,))
+    if spec.action in _ALLOWING or _exit_passes(spec, ctx):
+        return Decision(stage, Outcome.ALLOW, (spec.action,), (hit,))
+    if spec.clip and isinstance(ctx, PreTradeContext):
+        qty = _clipped_qty(spec, ctx)
+        if qty is not None:
+            return Decision(stage, Outcome.MODIFY, ("clip",), (hit,), {"qty": qty})
+    return Decision(stage, Outcome.REJECT, sorted_actions(("reject", spec.action)), (hit,))
+
+
+def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:
+    """A reduce_only rule restricts trading to exits; the exit in hand passes."""
+    return (
+        spec.action == "reduce_only"
+        and isinstance(ctx, PreTradeContext)
+        and bool(ctx.order.is_exit)
+    )
+
+
+def _clipped_qty(spec: RuleSpec, ctx: PreTradeContext) -> Decimal | None:
+    """The largest quantity that satisfies the limit, or None when nothing would."""
+    limit = Decimal(spec.limit or 0)
+    if spec.rule_id == "max_order_qty":
+        allowed = limit
+    else:  # max_position_qty: |position + side * qty| <= limit
+        side = 1 if ctx.order.side == "buy" else -1
+        allowed = limit - side * ctx.position.qty
+    allowed = min(allowed, ctx.order.qty)
+    return allowed if allowed > 0 else None
+
+
+def _recheck_modified(
+    stage: str, program: ScopeProgram, ctx: StageContext, decision: Decision
+) -> Decision:
+    """Evaluate the clipped order again: the modified order must pass every rule itself."""
+    assert isinstance(ctx, PreTradeContext)
+    data = ctx.model_dump(mode="python")
+    data["order"]["qty"] = decision.modifications["qty"]
+    clipped = PreTradeContext.model_validate(data)
+    fired: list[Any] = []
+    program.run(clipped, fired)
+    again = _combined(stage, program, clipped, fired)
+    if again.outcome is Outcome.REJECT:
+        return combine(decision, again)
+    return decision
+
+
+def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseException) -> Decision:
+    values = _values(spec, ctx)
+    reason = _explain_error(exc, values)
+    hit = RuleHit(
+        rule_id=spec.rule_id,
+        policy=spec.policy,
+        code="rule.error",
+        severity="critical",
+        action="reject",
+        message=f"rule {spec.rule_id} could not be evaluated ({reason}); the gate fails closed",
+        values=values,
+    )
+    return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
+
+
+def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
+    nulls = [path for path, value in values.items() if value is None]
+    if nulls:
+        return f"{', '.join(nulls)} {'is' if len(nulls) == 1 else 'are'} null"
+    name = type(exc).__name__
+    if "DivisionByZero" in name or isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    return redact(f"{name}: {exc}")
+
+
+def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for path in spec.expr.fields:
+        node: Any = ctx
+        for part in path.split("."):
+            node = getattr(node, part)
+        values[path] = node
+    if spec.limit is not None:
+        values["limit"] = spec.limit
+        values["scope"] = spec.scope_label
+    return values

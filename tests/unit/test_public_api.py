@@ -1,0 +1,39 @@
+"""Lock the public API: adding or removing an export is a deliberate, reviewed change."""
+
+from __future__ import annotations
+
+import engine
+
+EXPECTED = [
+    "CONTEXTS",
+    "STAGES",
+    "Decision",
+    "Diagnostic",
+    "FillContext",
+    "Gate",
+    "IngestContext",
+    "LintReport",
+    "Location",
+    "MonitorContext",
+    "OrderSendContext",
+    "Outcome",
+    "PolicyBundle",
+    "PolicyLoadError",
+    "PreTradeContext",
+    "RiskctlError",
+    "RuleHit",
+    "Severity",
+    "SignalContext",
+    "combine",
+    "lint_paths",
+    "load_bundle",
+]
+
+
+def test_engine_exports_exactly_the_documented_names() -> None:
+    assert engine.__all__ == EXPECTED
+
+
+def test_every_export_resolves() -> None:
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None
