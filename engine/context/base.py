@@ -1,0 +1,85 @@
+"""Context building blocks: the base model, derived fields, and what every stage carries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+STAGES = ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor")
+TEN_THOUSAND = Decimal(10_000)
+
+Num = Annotated[Decimal, Field(allow_inf_nan=False)]
+Price = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Qty = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Ms = Annotated[int, Field(ge=0)]
+Side = Literal["buy", "sell"]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def derived(description: str, *, always: bool = False) -> Any:
+    """A read-only field computed by riskctl; omitted from dumps and refused as input.
+
+    ``always`` marks a field the stage always computes, so expressions may use it without
+    a null guard (its annotation stays Optional only because it starts unset).
+    """
+    extra: dict[str, Any] = {"readOnly": True}
+    if always:
+        extra["alwaysSet"] = True
+    return Field(
+        default=None,
+        exclude=True,
+        description=f"Derived, read-only: {description}",
+        json_schema_extra=extra,
+    )
+
+
+class ContextModel(BaseModel):
+    """Base of every context model: strict keys, no NaN, derived fields refused as input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    DERIVED: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_derived(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [k for k in cls.DERIVED if k in data]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} is derived by riskctl; remove it from the input"
+                )
+        return data
+
+    def _set(self, **values: Any) -> None:
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+
+class State(ContextModel):
+    """Trading state as the state store sees it."""
+
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] = Field(
+        default="ACTIVE",
+        description="ACTIVE trades; REDUCING allows only exits; HALTED allows none.",
+    )
+    kill_switch: bool = Field(
+        default=False, description="True when an operator pulled the kill switch."
+    )
+
+
+class StageContext(ContextModel):
+    """Fields every stage carries."""
+
+    STAGE: ClassVar[str] = ""
+    now_ms: Ms = Field(description="Evaluation time, epoch milliseconds, from the engine's clock.")
+    state: State = Field(default_factory=State, description="Trading state and kill switch.")
+
+    def scope_key(self) -> tuple[str, str]:
+        """(venue, symbol) that scoped rules and limits select on."""
+        raise NotImplementedError
+
+    def is_cancel(self) -> bool:
+        """True for a cancel request, which no rule may block."""
+        return False

@@ -1,0 +1,117 @@
+"""Contexts of the ingest and signal stages: events as they arrive, and strategy intents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from engine.context.base import ContextModel, Ms, Name, Num, Price, Qty, Side, StageContext, derived
+
+
+class Event(ContextModel):
+    """A market-data or account event as it arrives."""
+
+    DERIVED = ("age_ms", "seq_gap", "crossed")
+    type: Literal["trade", "book", "ticker", "balance", "order_update"] = Field(
+        description="What the event is."
+    )
+    venue: Name = Field(description="Venue id.")
+    symbol: Name = Field(description="Unified symbol; the account's quote asset for balances.")
+    seq: int | None = Field(
+        default=None, ge=0, description="Venue sequence number, when it has one."
+    )
+    idempotency_key: str | None = Field(default=None, max_length=200, description="Event id.")
+    ts_ms: Ms = Field(description="Venue timestamp, epoch milliseconds.")
+    bid: Price | None = Field(default=None, description="Best bid, for book and ticker events.")
+    ask: Price | None = Field(default=None, description="Best ask, for book and ticker events.")
+    price: Price | None = Field(default=None, description="Trade price, for trade events.")
+    size: Num | None = Field(default=None, description="Trade or level size.")
+    age_ms: int | None = derived(
+        "now_ms - ts_ms; negative when the venue clock runs ahead.", always=True
+    )
+    seq_gap: int | None = derived(
+        "seq - feed.last_seq - 1: 0 in order, > 0 a gap, < 0 old or repeated."
+    )
+    crossed: bool | None = derived("bid >= ask.")
+
+
+class Feed(ContextModel):
+    """What the engine remembers about this feed."""
+
+    last_seq: int | None = Field(default=None, ge=0, description="Last sequence number seen.")
+    duplicate: bool = Field(default=False, description="The idempotency key was seen before.")
+    known_symbol: bool = Field(default=True, description="The symbol is in the policies' universe.")
+
+
+class IngestContext(StageContext):
+    """A market-data or account event arriving at the pipeline."""
+
+    STAGE = "ingest"
+    event: Event = Field(description="The event.")
+    feed: Feed = Field(default_factory=Feed, description="Feed memory for sequence and duplicates.")
+
+    def scope_key(self) -> tuple[str, str]:
+        return (self.event.venue, self.event.symbol)
+
+    @model_validator(mode="after")
+    def _derive(self) -> IngestContext:
+        e = self.event
+        gap = (
+            None if e.seq is None or self.feed.last_seq is None else e.seq - self.feed.last_seq - 1
+        )
+        crossed = None if e.bid is None or e.ask is None else e.bid >= e.ask
+        e._set(age_ms=self.now_ms - e.ts_ms, seq_gap=gap, crossed=crossed)
+        return self
+
+
+class Signal(ContextModel):
+    """A strategy's intent before it becomes an order."""
+
+    strategy: Name = Field(description="Strategy name.")
+    venue: Name = Field(description="Venue id.")
+    symbol: Name = Field(description="Unified symbol.")
+    side: Side = Field(description="buy or sell.")
+    qty: Qty = Field(description="Intended quantity in base units.")
+    price: Price | None = Field(default=None, description="Intended price; null for market.")
+
+
+class Strategy(ContextModel):
+    """The strategy's standing."""
+
+    DERIVED = ("loss_budget_used_pct",)
+    enabled: bool = Field(default=True, description="False when the strategy was disabled.")
+    loss_budget: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Loss the strategy may take today, quote currency."
+    )
+    pnl_today: Num = Field(default=Decimal(0), description="Strategy P&L today.")
+    loss_budget_used_pct: Decimal | None = derived("max(0, -pnl_today) / loss_budget x 100.")
+
+    @model_validator(mode="after")
+    def _derive(self) -> Strategy:
+        if self.loss_budget is not None:
+            used = max(Decimal(0), -self.pnl_today) / self.loss_budget * 100
+            self._set(loss_budget_used_pct=used)
+        return self
+
+
+class DataHealth(ContextModel):
+    """Quality of the data the signal was computed on."""
+
+    degraded: bool = Field(
+        default=False, description="True when a feed is stale, gapped or crossed."
+    )
+    age_ms: Ms = Field(default=0, description="Age of the newest input to the signal.")
+
+
+class SignalContext(StageContext):
+    """A strategy's intent, with its standing and the quality of its data."""
+
+    STAGE = "signal"
+    signal: Signal = Field(description="The signal.")
+    strategy: Strategy = Field(default_factory=Strategy, description="The strategy's standing.")
+    data: DataHealth = Field(default_factory=DataHealth, description="Data quality.")
+
+    def scope_key(self) -> tuple[str, str]:
+        return (self.signal.venue, self.signal.symbol)
