@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.expr import CheckedExpression, dotted_name
+from engine.symbols import symbol_table
 
 __all__ = ["Compiled", "RuleCode", "generate"]
 
@@ -53,7 +54,8 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
 
     params = ", ".join(["c", "fired", *(f"{k}={k}" for k in constants), "D=D"])
     lines = [f"def {name}({params}):"]
-    lines += [f"    {var} = c.{path}" for path, var in fields.items()]
+    optional = _optional_objects(rules)
+    lines += [f"    {var} = {_read(path, optional)}" for path, var in fields.items()]
     in_exit_block = False
     for index, (rule, test) in enumerate(zip(rules, tests, strict=True)):
         # Consecutive rules that exits skip share one `if not is_exit:` test.
@@ -74,6 +76,21 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
     namespace: dict[str, Any] = {"D": Decimal, **constants, "__builtins__": _BUILTINS}
     exec(compile(source, f"<riskctl {name}>", "exec"), namespace)  # noqa: S102  # source built from checked trees only
     return Compiled(namespace[name], source)
+
+
+def _optional_objects(rules: Sequence[RuleCode]) -> set[str]:
+    stages = {rule.expr.stage for rule in rules}
+    return {p for s in stages for p, nullable in symbol_table(s).objects.items() if nullable}
+
+
+def _read(path: str, optional: set[str]) -> str:
+    """``c.a.b``, guarded so a field of a missing optional group reads as None."""
+    parts = path.split(".")
+    guards = [".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in optional]
+    if not guards:
+        return f"c.{path}"
+    tests = " and ".join(f"c.{g} is not None" for g in guards)
+    return f"c.{path} if {tests} else None"
 
 
 # Only what checked expressions can call; everything else is unreachable from generated code.

@@ -7,14 +7,15 @@ zero); a clipped order is evaluated again, and must pass every rule itself.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import reduce
 from typing import Any
 
 from engine.context import PreTradeContext, StageContext
 from engine.decision import Decision, Outcome, RuleHit, combine, sorted_actions
 from engine.errors import redact
-from engine.ruleset import RuleSpec, ScopeProgram
+from engine.modify import ACTION_OF, modification
+from engine.ruleset import ScopeProgram
+from engine.rulespec import RuleSpec
 
 __all__ = ["decide", "failure"]
 
@@ -49,7 +50,7 @@ def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[
         else _hit_decision(stage, program.specs[item], ctx)
         for item in fired
     ]
-    return reduce(combine, parts)
+    return reduce(combine, parts, Decision(stage, Outcome.ALLOW))
 
 
 def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
@@ -59,7 +60,7 @@ def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
         policy=spec.policy,
         code=spec.code,
         severity=spec.severity,
-        action="clip" if spec.clip else spec.action,
+        action=ACTION_OF[spec.modify] if spec.modify else spec.action,
         message=spec.message,
         values=values,
         enforced=spec.enforced,
@@ -68,10 +69,10 @@ def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
         return Decision(stage, Outcome.ALLOW, (), (hit,))
     if spec.action in _ALLOWING or _exit_passes(spec, ctx):
         return Decision(stage, Outcome.ALLOW, (spec.action,), (hit,))
-    if spec.clip and isinstance(ctx, PreTradeContext):
-        qty = _clipped_qty(spec, ctx)
-        if qty is not None:
-            return Decision(stage, Outcome.MODIFY, ("clip",), (hit,), {"qty": qty})
+    if spec.modify and isinstance(ctx, PreTradeContext):
+        fixed = modification(spec, ctx)
+        if fixed is not None:
+            return Decision(stage, Outcome.MODIFY, (ACTION_OF[spec.modify],), (hit,), fixed)
     return Decision(stage, Outcome.REJECT, sorted_actions(("reject", spec.action)), (hit,))
 
 
@@ -84,25 +85,14 @@ def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:
     )
 
 
-def _clipped_qty(spec: RuleSpec, ctx: PreTradeContext) -> Decimal | None:
-    """The largest quantity that satisfies the limit, or None when nothing would."""
-    limit = Decimal(spec.limit or 0)
-    if spec.rule_id == "max_order_qty":
-        allowed = limit
-    else:  # max_position_qty: |position + side * qty| <= limit
-        side = 1 if ctx.order.side == "buy" else -1
-        allowed = limit - side * ctx.position.qty
-    allowed = min(allowed, ctx.order.qty)
-    return allowed if allowed > 0 else None
-
-
 def _recheck_modified(
     stage: str, program: ScopeProgram, ctx: StageContext, decision: Decision
 ) -> Decision:
-    """Evaluate the clipped order again: the modified order must pass every rule itself."""
+    """Evaluate the modified order again: it must pass every rule itself."""
     assert isinstance(ctx, PreTradeContext)
     data = ctx.model_dump(mode="python")
-    data["order"]["qty"] = decision.modifications["qty"]
+    data["order"].pop("quote_qty", None)  # the fixed order is sized in base units
+    data["order"].update(decision.modifications)
     clipped = PreTradeContext.model_validate(data)
     fired: list[Any] = []
     program.run(clipped, fired)
@@ -142,7 +132,7 @@ def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
     for path in spec.expr.fields:
         node: Any = ctx
         for part in path.split("."):
-            node = getattr(node, part)
+            node = None if node is None else getattr(node, part)
         values[path] = node
     if spec.limit is not None:
         values["limit"] = spec.limit

@@ -99,6 +99,9 @@ class Decision:
         }
 
 
+_FIX_ACTIONS = frozenset({"clip", "round"})
+
+
 def sorted_actions(actions: Iterable[str]) -> tuple[str, ...]:
     unique = set(actions)
     return tuple(a for a in ACTIONS if a in unique) + tuple(sorted(unique - set(ACTIONS)))
@@ -110,12 +113,14 @@ def combine(first: Decision, second: Decision) -> Decision:
     for key, value in second.modifications.items():
         modifications[key] = min(value, modifications[key]) if key in modifications else value
     outcome = max(first.outcome, second.outcome)
-    if outcome is Outcome.REJECT:
+    actions = sorted_actions((*first.actions, *second.actions))
+    if outcome is Outcome.REJECT:  # a rejected order is not sent, clipped or not
         modifications = {}
+        actions = tuple(a for a in actions if a not in _FIX_ACTIONS)
     return Decision(
         stage=first.stage,
         outcome=outcome,
-        actions=sorted_actions((*first.actions, *second.actions)),
+        actions=actions,
         hits=first.hits + second.hits,
         modifications=modifications,
         bundle_hash=first.bundle_hash or second.bundle_hash,

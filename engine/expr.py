@@ -294,6 +294,8 @@ class _Checker:
         return _Typed(Type.NUMBER, left.nullable or right.nullable)
 
     def visit_Compare(self, node: ast.Compare) -> _Typed:  # noqa: N802
+        if self._object_null_test(node):
+            return _Typed(Type.BOOL)
         left_node, left = node.left, self.visit(node.left)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.Is | ast.IsNot):
@@ -308,6 +310,17 @@ class _Checker:
             self._check_pair(node, op, (left_node, left), (right_node, right))
             left_node, left = right_node, right
         return _Typed(Type.BOOL)
+
+    def _object_null_test(self, node: ast.Compare) -> bool:
+        """``instrument is None``: an optional group of fields may be tested for presence."""
+        path = dotted_name(node.left)
+        if path is None or path not in self.table.objects or len(node.ops) != 1:
+            return False
+        if not isinstance(node.ops[0], ast.Is | ast.IsNot):
+            return False
+        self._check_is(node, _Typed(Type.NONE, self.table.objects[path]), node.comparators[0])
+        self.fields.append(path)
+        return True
 
     def _check_is(self, node: ast.Compare, left: _Typed, right_node: ast.AST) -> None:
         if not (isinstance(right_node, ast.Constant) and right_node.value is None):

@@ -20,6 +20,7 @@ from engine.bundle import PolicyBundle, load_bundle
 from engine.context import CONTEXTS, StageContext
 from engine.decide import decide, failure
 from engine.decision import Decision, Outcome
+from engine.dust import DustLedger
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.kinds import RiskLimits
 from engine.ruleset import compile_bundle
@@ -39,6 +40,20 @@ class Gate:
         if warm:
             rules.warm()
         self._rules = rules
+        self._dust = DustLedger()
+
+    def complete(
+        self, stage: str, context: StageContext | Mapping[str, Any]
+    ) -> StageContext | Mapping[str, Any]:
+        """Raw context data with the bundle's defaults filled in (the instrument, if omitted)."""
+        model = CONTEXTS.get(stage)
+        if model is None or not isinstance(context, Mapping):
+            return context
+        return model.with_defaults(context, self._rules.instrument)
+
+    def unclosable(self) -> dict[tuple[str, str], Decimal]:
+        """(venue, symbol) -> position size whose exit is dust the venue will not accept."""
+        return self._dust.snapshot()
 
     @classmethod
     def from_path(cls, *paths: str | Path) -> Gate:
@@ -55,7 +70,11 @@ class Gate:
         start = time.perf_counter_ns()
         rules = self._rules  # one read: a concurrent reload cannot mix two bundles
         try:
-            ctx = context if type(context) is CONTEXTS.get(stage) else _validated(stage, context)
+            ctx = (
+                context
+                if type(context) is CONTEXTS.get(stage)
+                else _validated(stage, self.complete(stage, context))
+            )
             fired: list[Any] = []
             program = rules.program(stage, *ctx.scope_key())
             if not ctx.is_cancel():  # a cancel is never blocked: it runs no rules
@@ -64,7 +83,7 @@ class Gate:
                 bundle = rules.bundle
                 elapsed = time.perf_counter_ns() - start
                 return Decision(stage, _ALLOW, (), (), _NONE, bundle.hash, bundle.versions, elapsed)
-            decision = decide(stage, program, ctx, fired)
+            decision = self._dust.note(ctx, decide(stage, program, ctx, fired))
         except _ContextInvalid as invalid:
             decision = failure(stage, "context.invalid", invalid.message, invalid.values)
         except Exception as exc:  # noqa: BLE001  # fail closed: report, never raise, never allow

@@ -1,133 +1,46 @@
-"""Typed limits as built-in rules, resolved per (venue, symbol) by scope specificity.
+"""Typed limits resolved per (venue, symbol), and the built-in rules that enforce them.
 
-Each typed limit is written once, below, as an expression in the same language as custom
-rules, so it compiles, evaluates, fails closed and reports exactly like them. Limits meant
-for opening risk skip exits (reduce-only orders that shrink the position); the price collar
-and a halt apply to every order.
+Resolution is by scope specificity, limit by limit; the result is a list of RuleSpecs
+with the limit values inlined as exact constants, built once per scope and cached by the
+rule set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
+from engine.builtins import (
+    BALANCE_RULES,
+    BUILTIN_STATE_RULES,
+    CONFORMANCE_RULES,
+    LIMIT_RULES,
+    ORDER_SANITY_RULES,
+    STALE_BALANCE_ACTIONS,
+    UNKNOWN_INSTRUMENT,
+    BuiltinRule,
+)
+from engine.expr import CheckedExpression, check_expression
 from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import LIMIT_FIELDS, LimitSet
+from engine.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
+from engine.rulespec import RuleSpec
+from engine.symbols import Type
 
-__all__ = ["BUILTIN_STATE_RULES", "LIMIT_RULES", "BuiltinRule", "resolve_limits"]
+__all__ = ["builtin_specs", "in_universe", "resolve_limits"]
 
+BUILTIN = "riskctl/builtin"
+TEN_THOUSAND = Decimal(10_000)
 
-@dataclass(frozen=True, slots=True)
-class BuiltinRule:
-    """A typed check: expression template over ``{v}`` (the limit), action and message."""
-
-    name: str
-    when: str
-    message: str
-    action: str = "reject"
-    exits_exempt: bool = True
-    clip: bool = False
-
-
-LIMIT_RULES: dict[str, BuiltinRule] = {
-    rule.name: rule
-    for rule in (
-        BuiltinRule(
-            "max_order_qty", "order.qty > {v}", "order quantity is over max_order_qty", clip=True
-        ),
-        BuiltinRule(
-            "max_order_notional",
-            "order.notional is None or order.notional > {v}",
-            "order notional is over max_order_notional, or the order cannot be valued",
-        ),
-        BuiltinRule(
-            "price_collar_bps",
-            "order.type == 'limit' and (market.mid is None"
-            " or abs(order.price - market.mid) * 10000 > {v} * market.mid)",
-            "limit price is outside the collar around mid, or there is no mid to check it",
-            exits_exempt=False,
-        ),
-        BuiltinRule(
-            "max_position_qty",
-            "not order.reduces_position and abs(position.qty_after) > {v}",
-            "position after the fill would be over max_position_qty",
-            clip=True,
-        ),
-        BuiltinRule(
-            "max_position_notional",
-            "not order.reduces_position and (order.valuation_price is None"
-            " or abs(position.qty_after) * order.valuation_price > {v})",
-            "position value after the fill would be over max_position_notional",
-        ),
-        BuiltinRule(
-            "max_gross_exposure",
-            "not order.reduces_position and (order.notional is None"
-            " or account.gross_exposure + order.notional > {v})",
-            "gross exposure after the fill would be over max_gross_exposure",
-        ),
-        BuiltinRule("max_open_orders", "account.open_orders + 1 > {v}", "too many open orders"),
-        BuiltinRule(
-            "max_orders_per_second",
-            "account.orders_last_second + 1 > {v}",
-            "order rate is over max_orders_per_second",
-        ),
-        BuiltinRule(
-            "max_daily_loss",
-            "-account.daily_pnl > {v}",
-            "daily loss is beyond max_daily_loss; only exits pass",
-            action="reduce_only",
-        ),
-        BuiltinRule(
-            "max_drawdown",
-            "account.drawdown > {v}",
-            "drawdown from the session peak is beyond max_drawdown; only exits pass",
-            action="reduce_only",
-        ),
-        BuiltinRule(
-            "stale_market_data_ms",
-            "market.age_ms > {v}",
-            "market data is older than stale_market_data_ms",
-        ),
-        BuiltinRule(
-            "stale_balance_ms",
-            "account.balance_age_ms > {v}",
-            "the account balance is older than stale_balance_ms",
-            action="reduce_only",
-        ),
-    )
+# Which config switches each modifiable rule's "modify" on.
+_MODIFY_SWITCHES = {
+    "max_order_qty": lambda limits: bool(limits.get("clip_order_qty")),
+    "max_position_qty": lambda limits: bool(limits.get("clip_order_qty")),
 }
 
-STALE_BALANCE_ACTIONS = {"skip": "alert", "reduce": "reduce_only", "halt": "halt"}
 
-BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
-    BuiltinRule("kill_switch", "state.kill_switch", "the kill switch is on", exits_exempt=False),
-    BuiltinRule(
-        "halted", "state.trading_state == 'HALTED'", "trading is HALTED", exits_exempt=False
-    ),
-    BuiltinRule(
-        "reducing",
-        "state.trading_state == 'REDUCING'",
-        "trading is REDUCING: only orders that reduce the position pass",
-    ),
-    BuiltinRule(
-        "order_type_price",
-        "(order.type == 'limit') == (order.price is None)",
-        "a limit order needs a price and a market order must not have one",
-        exits_exempt=False,
-    ),
-)
-
-UNKNOWN_INSTRUMENT = BuiltinRule(
-    "unknown_instrument",
-    "True",
-    "the venue or symbol is not in any RiskLimits universe",
-)
-
-
-def resolve_limits(
-    document: RiskLimits, venue: str, symbol: str
-) -> dict[str, tuple[Decimal | int | str | bool, str]]:
+def resolve_limits(document: RiskLimits, venue: str, symbol: str) -> dict[str, tuple[Any, str]]:
     """Limit name -> (value, scope label) that applies to (venue, symbol) in one document.
 
     The most specific scope that sets a limit wins (venue+symbol > symbol > venue > defaults),
@@ -141,7 +54,7 @@ def resolve_limits(
         if s.scope.matches(venue, symbol)
     ]
     layers.sort(key=lambda layer: layer[0])
-    values: dict[str, tuple[Decimal | int | str | bool, str]] = {}
+    values: dict[str, tuple[Any, str]] = {}
     for _, label, limits in layers:
         for name in LIMIT_FIELDS:
             value = getattr(limits, name)
@@ -151,8 +64,96 @@ def resolve_limits(
 
 
 def in_universe(documents: Iterable[RiskLimits], venue: str, symbol: str) -> bool:
+    """True when some RiskLimits document lists ``symbol`` for a ``venue`` account."""
     return any(
         account.venue == venue and symbol in account.symbols
         for document in documents
         for account in document.spec.venues
     )
+
+
+def builtin_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) -> list[RuleSpec]:
+    """Every built-in pre_trade rule for one (venue, symbol), limits inlined."""
+    specs = [_spec(rule, code="state") for rule in BUILTIN_STATE_RULES]
+    specs += [_spec(rule, code="order") for rule in ORDER_SANITY_RULES]
+    if not in_universe(documents, venue, symbol):
+        return [*specs, _spec(UNKNOWN_INSTRUMENT, code="limit")]
+    for document in documents:
+        resolved = resolve_limits(document, venue, symbol)
+        settings = {name: value for name, (value, _) in resolved.items()}
+        for name, (value, label) in resolved.items():
+            if name in LIMIT_RULES:  # the rest are settings read below
+                specs.append(_limit_spec(LIMIT_RULES[name], document, value, label, settings))
+        conformance = settings.get("conformance")
+        if isinstance(conformance, Conformance):
+            specs += _conformance_specs(document, conformance)
+        if settings.get("check_balance"):
+            fee = settings.get("fee_reserve_bps") or Decimal(0)
+            factor = format(1 + fee / TEN_THOUSAND, "f")
+            specs += [
+                _spec(rule, code="balance", policy=document.ref, fee_factor=factor)
+                for rule in BALANCE_RULES
+            ]
+    return specs
+
+
+def _limit_spec(
+    rule: BuiltinRule, document: RiskLimits, value: Any, label: str, settings: dict[str, Any]
+) -> RuleSpec:
+    action, exits_exempt = rule.action, rule.exits_exempt
+    if rule.name == "stale_balance_ms":
+        action = STALE_BALANCE_ACTIONS[settings.get("on_stale_balance") or "reduce"]
+        exits_exempt = action != "halt"
+    switch = _MODIFY_SWITCHES.get(rule.name)
+    return RuleSpec(
+        rule_id=rule.name,
+        policy=document.ref,
+        code=f"limit.{rule.name}",
+        stage="pre_trade",
+        expr=_checked(rule.when.format(v=_literal(value))),
+        action=action,
+        severity="error" if action != "alert" else "warning",
+        message=rule.message,
+        exits_exempt=exits_exempt,
+        limit=value,
+        scope_label=label,
+        modify=rule.modify if switch and switch(settings) else None,
+    )
+
+
+def _conformance_specs(document: RiskLimits, conformance: Conformance) -> list[RuleSpec]:
+    specs = []
+    for rule in CONFORMANCE_RULES:
+        if rule.name == "instrument_unknown" and not conformance.require_instrument:
+            continue
+        wants_modify = getattr(conformance, rule.name, "reject") == "modify"
+        spec = _spec(rule, code="instrument", policy=document.ref)
+        if wants_modify and rule.modify:
+            spec = replace(spec, modify=rule.modify)
+        specs.append(spec)
+    return specs
+
+
+def _spec(rule: BuiltinRule, *, code: str, policy: str = BUILTIN, **params: str) -> RuleSpec:
+    return RuleSpec(
+        rule_id=rule.name,
+        policy=policy,
+        code=f"{code}.{rule.name}",
+        stage="pre_trade",
+        expr=_checked(rule.when.format(**params) if params else rule.when),
+        action=rule.action,
+        severity="error",
+        message=rule.message,
+        exits_exempt=rule.exits_exempt,
+    )
+
+
+def _literal(value: Any) -> str:
+    return str(value) if isinstance(value, int) else format(value, "f")
+
+
+def _checked(text: str) -> CheckedExpression:
+    checked, problem = check_expression(text, "pre_trade", expect=Type.BOOL)
+    if checked is None:  # a built-in template is wrong: a bug in riskctl, not in a policy
+        raise AssertionError(f"built-in rule {text!r} does not check: {problem}")
+    return checked

@@ -12,50 +12,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from engine.bundle import PolicyBundle
 from engine.codegen import Compiled, RuleCode, generate
+from engine.context.pre_trade import Instrument
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.expr import CheckedExpression, ExprProblem, check_expression
-from engine.fields import Scope
-from engine.kinds import AlertThresholds, CircuitBreakers, RiskLimits, Rules
-from engine.limits import (
-    BUILTIN_STATE_RULES,
-    LIMIT_RULES,
-    STALE_BALANCE_ACTIONS,
-    UNKNOWN_INSTRUMENT,
-    BuiltinRule,
-    in_universe,
-    resolve_limits,
-)
+from engine.kinds import AlertThresholds, CircuitBreakers, Instruments, RiskLimits, Rules
+from engine.limits import builtin_specs
 from engine.loader import LoadedPolicy
+from engine.rulespec import RuleSpec
 from engine.symbols import Type
 
 __all__ = ["RuleSet", "RuleSpec", "ScopeProgram", "check_bundle", "compile_bundle"]
 
 MAX_CACHED_SCOPES = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    """Everything the gate needs to evaluate a rule and report a hit."""
-
-    rule_id: str
-    policy: str
-    code: str
-    stage: str
-    expr: CheckedExpression
-    action: str
-    severity: str
-    message: str
-    enforced: bool = True
-    exits_exempt: bool = False
-    scope: Scope | None = None
-    limit: Decimal | int | None = None
-    scope_label: str = ""
-    clip: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +64,11 @@ class RuleSet:
         self.bundle = bundle
         self.custom = custom
         self.limit_documents = bundle.of_kind(RiskLimits)
+        self._instruments = {
+            (spec.venue, spec.symbol): Instrument.model_validate(spec.model_dump())
+            for document in bundle.of_kind(Instruments)
+            for spec in document.spec.instruments
+        }
         self._programs: dict[tuple[str, str, str], ScopeProgram] = {}
         self._lock = threading.Lock()
 
@@ -106,6 +83,10 @@ class RuleSet:
             built = self._build(stage, venue, symbol)
             self._programs[key] = built
             return built
+
+    def instrument(self, venue: str, symbol: str) -> Instrument | None:
+        """The bundle's instrument record for (venue, symbol), if it has one."""
+        return self._instruments.get((venue, symbol))
 
     def warm(self) -> None:
         """Build the programs of every stage for every (venue, symbol) in the universe."""
@@ -122,74 +103,10 @@ class RuleSet:
             if s.stage == stage and (s.scope is None or s.scope.matches(venue, symbol))
         ]
         if stage == "pre_trade":
-            specs = self._builtin_specs(venue, symbol) + specs
+            specs = builtin_specs(self.limit_documents, venue, symbol) + specs
         codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
         name = f"{stage}__{_ident(venue)}__{_ident(symbol)}"
         return ScopeProgram(tuple(specs), generate(codes, name=name))
-
-    def _builtin_specs(self, venue: str, symbol: str) -> list[RuleSpec]:
-        specs = [
-            _builtin_spec(rule, policy="riskctl/builtin", code="state")
-            for rule in BUILTIN_STATE_RULES
-        ]
-        if not in_universe(self.limit_documents, venue, symbol):
-            specs.append(_builtin_spec(UNKNOWN_INSTRUMENT, policy="riskctl/builtin", code="limit"))
-            return specs
-        for document in self.limit_documents:
-            resolved = resolve_limits(document, venue, symbol)
-            modifiers = {name: value for name, (value, _) in resolved.items()}
-            for name, (value, label) in resolved.items():
-                rule = LIMIT_RULES.get(name)
-                if rule is not None:  # None: a modifier (on_stale_balance, clip_order_qty)
-                    specs.append(_limit_spec(rule, document, value, label, modifiers))
-        return specs
-
-
-def _limit_spec(
-    rule: BuiltinRule, document: RiskLimits, value: Any, label: str, limits: dict[str, Any]
-) -> RuleSpec:
-    action = rule.action
-    exits_exempt = rule.exits_exempt
-    if rule.name == "stale_balance_ms":
-        action = STALE_BALANCE_ACTIONS[limits.get("on_stale_balance") or "reduce"]
-        exits_exempt = action != "halt"
-    text = rule.when.format(v=value if isinstance(value, int) else format(value, "f"))
-    expr = _must_check(text, "pre_trade")
-    return RuleSpec(
-        rule_id=rule.name,
-        policy=document.ref,
-        code=f"limit.{rule.name}",
-        stage="pre_trade",
-        expr=expr,
-        action=action,
-        severity="error" if action != "alert" else "warning",
-        message=rule.message,
-        exits_exempt=exits_exempt,
-        limit=value,
-        scope_label=label,
-        clip=rule.clip and bool(limits.get("clip_order_qty")),
-    )
-
-
-def _builtin_spec(rule: BuiltinRule, *, policy: str, code: str) -> RuleSpec:
-    return RuleSpec(
-        rule_id=rule.name,
-        policy=policy,
-        code=f"{code}.{rule.name}",
-        stage="pre_trade",
-        expr=_must_check(rule.when, "pre_trade"),
-        action=rule.action,
-        severity="error",
-        message=rule.message,
-        exits_exempt=rule.exits_exempt,
-    )
-
-
-def _must_check(text: str, stage: str) -> CheckedExpression:
-    checked, problem = check_expression(text, stage, expect=Type.BOOL)
-    if checked is None:  # a built-in template is wrong: a bug in riskctl, not in a policy
-        raise AssertionError(f"built-in rule {text!r} does not check: {problem}")
-    return checked
 
 
 # -- custom rules and other expressions ----------------------------------------------------

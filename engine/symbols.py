@@ -46,7 +46,7 @@ class SymbolTable:
 
     stage: str
     fields: dict[str, Field]
-    objects: frozenset[str]
+    objects: dict[str, bool]  # path -> may be null
 
     def children(self, prefix: str) -> list[str]:
         """Names directly under ``prefix`` ('' for the roots)."""
@@ -61,22 +61,32 @@ class SymbolTable:
 def symbol_table(stage: str) -> SymbolTable:
     """The symbol table of a stage (cached: contexts never change at run time)."""
     fields: dict[str, Field] = {}
-    objects: set[str] = set()
-    _walk(CONTEXTS[stage], "", fields, objects)
-    return SymbolTable(stage, fields, frozenset(objects))
+    objects: dict[str, bool] = {}
+    _walk(CONTEXTS[stage], "", fields, objects, parent_nullable=False)
+    return SymbolTable(stage, fields, objects)
 
 
-def _walk(model: type[BaseModel], prefix: str, fields: dict[str, Field], objects: set[str]) -> None:
+def _walk(
+    model: type[BaseModel],
+    prefix: str,
+    fields: dict[str, Field],
+    objects: dict[str, bool],
+    *,
+    parent_nullable: bool,
+) -> None:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation, nullable = _strip_none(info.annotation)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if extra.get("alwaysSet"):
             nullable = False
+        nullable = nullable or parent_nullable  # a field of a missing group reads as null
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            objects.add(path)
-            _walk(annotation, f"{path}.", fields, objects)
+            objects[path] = nullable
+            _walk(annotation, f"{path}.", fields, objects, parent_nullable=nullable)
             continue
+        if get_origin(annotation) in (list, tuple, dict):
+            continue  # collections are not expression values; derived fields summarise them
         kind, choices = _type_of(annotation)
         fields[path] = Field(path, kind, nullable, choices, info.description or "")
 

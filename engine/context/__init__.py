@@ -14,7 +14,14 @@ from __future__ import annotations
 from engine.context.base import STAGES, ContextModel, StageContext, State
 from engine.context.feeds import IngestContext, SignalContext
 from engine.context.monitor import MonitorContext
-from engine.context.pre_trade import Account, Market, Order, Position, PreTradeContext
+from engine.context.pre_trade import (
+    Account,
+    Instrument,
+    Market,
+    Order,
+    Position,
+    PreTradeContext,
+)
 from engine.context.venue import FillContext, OrderSendContext
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "ContextModel",
     "FillContext",
     "IngestContext",
+    "Instrument",
     "Market",
     "MonitorContext",
     "Order",

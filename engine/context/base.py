@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -83,3 +84,29 @@ class StageContext(ContextModel):
     def is_cancel(self) -> bool:
         """True for a cancel request, which no rule may block."""
         return False
+
+    @classmethod
+    def with_defaults(
+        cls, data: Mapping[str, Any], instrument_of: InstrumentLookup
+    ) -> Mapping[str, Any]:
+        """Raw context data with defaults from the bundle filled in; most stages have none."""
+        return data
+
+
+InstrumentLookup = Callable[[str, str], Any]
+
+
+def fill_instrument(
+    data: Mapping[str, Any], section: str, instrument_of: InstrumentLookup
+) -> Mapping[str, Any]:
+    """Add the bundle's instrument for data[section]'s venue and symbol, unless one is given."""
+    if "instrument" in data:
+        return data
+    part = data.get(section)
+    if not isinstance(part, Mapping):
+        return data
+    venue, symbol = part.get("venue"), part.get("symbol")
+    if not isinstance(venue, str) or not isinstance(symbol, str):
+        return data
+    found = instrument_of(venue, symbol)
+    return data if found is None else {**data, "instrument": found}

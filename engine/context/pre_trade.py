@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from engine.context.base import (
     TEN_THOUSAND,
     ContextModel,
+    InstrumentLookup,
     Ms,
     Name,
     Num,
@@ -18,7 +20,13 @@ from engine.context.base import (
     Side,
     StageContext,
     derived,
+    fill_instrument,
 )
+from engine.grid import on_grid, snap
+from engine.kinds.instruments import InstrumentSpec
+
+DEFAULT_STEP = Decimal("0.00000001")  # quote-sized orders without an instrument: 8 decimals
+Money = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 
 
 class Market(ContextModel):
@@ -77,12 +85,48 @@ class Account(ContextModel):
     orders_last_second: Ms = Field(
         default=0, description="New orders sent in the last second, not counting this one."
     )
+    amends_last_second: Ms = Field(
+        default=0, description="Amend requests sent in the last second, not counting this one."
+    )
+    base_free: Num | None = Field(
+        default=None, description="Free balance of the order's base asset, as the venue reports."
+    )
+    quote_free: Num | None = Field(
+        default=None, description="Free balance of the order's quote asset, as the venue reports."
+    )
+    base_reserved: Num = Field(
+        default=Decimal(0),
+        ge=0,
+        description="Base held by this bot's in-flight orders that base_free does not show yet.",
+    )
+    quote_reserved: Num = Field(
+        default=Decimal(0),
+        ge=0,
+        description="Quote held by this bot's in-flight orders that quote_free does not show yet.",
+    )
+
+
+class Instrument(InstrumentSpec):
+    """What the venue accepts for the order's symbol; filled from the bundle when omitted."""
+
+    market_age_ms: Ms = Field(
+        default=0, description="Age of this instrument data (from load_markets), milliseconds."
+    )
 
 
 class Order(ContextModel):
     """An order about to be sent (or a cancel or amend of one)."""
 
-    DERIVED = ("notional", "valuation_price", "signed_qty", "reduces_position", "is_exit")
+    DERIVED = (
+        "notional",
+        "valuation_price",
+        "signed_qty",
+        "reduces_position",
+        "is_exit",
+        "price_on_grid",
+        "qty_on_grid",
+        "type_supported",
+    )
     venue: Name = Field(description="Venue id, e.g. binance.")
     symbol: Name = Field(description="Unified symbol, e.g. BTC/USDT.")
     side: Side = Field(description="buy or sell.")
@@ -90,8 +134,30 @@ class Order(ContextModel):
     action: Literal["new", "cancel", "amend"] = Field(
         default="new", description="new order, cancel, or amend; a cancel is never blocked."
     )
-    qty: Qty = Field(description="Quantity in base units, > 0.")
+    qty: Qty | None = Field(
+        default=None,
+        description=(
+            "Quantity in base units, > 0. Omit it and give quote_qty to size the order in quote"
+            " currency; riskctl converts once and checks the converted order."
+        ),
+        json_schema_extra={"alwaysSet": True},
+    )
+    quote_qty: Money | None = Field(
+        default=None,
+        description=(
+            "Order size in quote currency (spend 500 USDT), instead of qty. Converted at the"
+            " limit price, or the ask (buy) / bid (sell) for a market order, and rounded DOWN to"
+            " the instrument's step (8 decimal places without one): never spends more than asked."
+        ),
+    )
     price: Price | None = Field(default=None, description="Limit price; null for a market order.")
+    time_in_force: Literal["GTC", "IOC", "FOK", "GTD", "PO"] = Field(
+        default="GTC", description="GTC, IOC, FOK, GTD (needs expire_at_ms) or PO (post-only)."
+    )
+    expire_at_ms: Ms | None = Field(
+        default=None,
+        description="Expiry of a GTD order, epoch milliseconds; must be in the future.",
+    )
     reduce_only: bool = Field(default=False, description="Flagged reduce-only to the venue.")
     client_order_id: Name = Field(description="Client order id (idempotency key at the venue).")
     strategy: Name = Field(description="Strategy that sent the order.")
@@ -107,6 +173,22 @@ class Order(ContextModel):
         "reduce_only and reduces_position: an exit, never blocked by limits on opening risk.",
         always=True,
     )
+    price_on_grid: bool | None = derived(
+        "the limit price is on the instrument's tick grid; null for market orders or without"
+        " an instrument."
+    )
+    qty_on_grid: bool | None = derived(
+        "the quantity is on the instrument's step grid; null without an instrument."
+    )
+    type_supported: bool | None = derived(
+        "the venue accepts this order type; null without an instrument."
+    )
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Order:
+        if (self.qty is None) == (self.quote_qty is None):
+            raise ValueError("give exactly one of qty and quote_qty")
+        return self
 
 
 class PreTradeContext(StageContext):
@@ -117,6 +199,13 @@ class PreTradeContext(StageContext):
     market: Market = Field(description="Top of book for the order's symbol.")
     position: Position = Field(default_factory=Position, description="Position before the order.")
     account: Account = Field(description="The venue account.")
+    instrument: Instrument | None = Field(
+        default=None,
+        description=(
+            "What the venue accepts for this symbol. When omitted, the gate fills it from the"
+            " bundle's Instruments document; conformance checks refuse an order without one."
+        ),
+    )
 
     def scope_key(self) -> tuple[str, str]:
         return (self.order.venue, self.order.symbol)
@@ -124,11 +213,21 @@ class PreTradeContext(StageContext):
     def is_cancel(self) -> bool:
         return self.order.action == "cancel"
 
+    @classmethod
+    def with_defaults(
+        cls, data: Mapping[str, Any], instrument_of: InstrumentLookup
+    ) -> Mapping[str, Any]:
+        return fill_instrument(data, "order", instrument_of)
+
     @model_validator(mode="after")
     def _derive(self) -> PreTradeContext:
         order, market, position = self.order, self.market, self.position
-        signed = order.qty if order.side == "buy" else -order.qty
-        price = order.price if order.type == "limit" else (market.ask if signed > 0 else market.bid)
+        buy = order.side == "buy"
+        price = order.price if order.type == "limit" else (market.ask if buy else market.bid)
+        if order.qty is None:
+            order._set(qty=self._converted_qty(price))
+        assert order.qty is not None  # set above or given
+        signed = order.qty if buy else -order.qty
         reduces = (
             position.qty != 0
             and (signed > 0) != (position.qty > 0)
@@ -146,4 +245,45 @@ class PreTradeContext(StageContext):
             notional=None if mark is None else abs(position.qty) * mark,
             qty_after=position.qty + signed,
         )
+        self._derive_conformance()
         return self
+
+    def _converted_qty(self, price: Decimal | None) -> Decimal:
+        """Base quantity of a quote-sized order, rounded down onto the step grid."""
+        order, instrument = self.order, self.instrument
+        if price is None:
+            raise ValueError(
+                "order.quote_qty needs a limit price, or a quote on the order's side for a market"
+                " order, to convert to a quantity"
+            )
+        assert order.quote_qty is not None
+        step = instrument.qty_increment if instrument else None
+        digits = instrument.qty_sig_digits if instrument else None
+        qty = snap(
+            order.quote_qty / price, increment=step or DEFAULT_STEP, significant=digits, up=False
+        )
+        if qty <= 0:
+            raise ValueError(
+                f"order.quote_qty {order.quote_qty} buys less than one step at {price}"
+            )
+        return qty
+
+    def _derive_conformance(self) -> None:
+        order, instrument = self.order, self.instrument
+        if instrument is None:
+            return
+        assert order.qty is not None
+        price_ok = None
+        if order.price is not None and order.type == "limit":
+            price_ok = on_grid(
+                order.price,
+                increment=instrument.price_increment,
+                significant=instrument.price_sig_digits,
+            )
+        order._set(
+            price_on_grid=price_ok,
+            qty_on_grid=on_grid(
+                order.qty, increment=instrument.qty_increment, significant=instrument.qty_sig_digits
+            ),
+            type_supported=order.type in instrument.order_types,
+        )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from engine.context.base import (
     TEN_THOUSAND,
     ContextModel,
+    InstrumentLookup,
     Ms,
     Name,
     Num,
@@ -18,7 +20,9 @@ from engine.context.base import (
     Side,
     StageContext,
     derived,
+    fill_instrument,
 )
+from engine.context.pre_trade import Instrument
 
 
 class Request(ContextModel):
@@ -59,12 +63,22 @@ class OrderSendContext(StageContext):
     STAGE = "order_send"
     request: Request = Field(description="The request.")
     venue: VenueHealth = Field(default_factory=VenueHealth, description="Venue health.")
+    instrument: Instrument | None = Field(
+        default=None,
+        description="What the venue accepts for the symbol; filled from the bundle when omitted.",
+    )
 
     def scope_key(self) -> tuple[str, str]:
         return (self.request.venue, self.request.symbol)
 
     def is_cancel(self) -> bool:
         return self.request.kind in ("cancel", "cancel_all")
+
+    @classmethod
+    def with_defaults(
+        cls, data: Mapping[str, Any], instrument_of: InstrumentLookup
+    ) -> Mapping[str, Any]:
+        return fill_instrument(data, "request", instrument_of)
 
 
 class Fill(ContextModel):

@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 from engine.kinds.alert_thresholds import AlertThresholdsSpec
 from engine.kinds.change_control import ChangeControlSpec
 from engine.kinds.circuit_breakers import CircuitBreakersSpec
+from engine.kinds.instruments import InstrumentsSpec
 from engine.kinds.inventory_bands import InventoryBandsSpec
 from engine.kinds.risk_limits import RiskLimitsSpec
 from engine.kinds.rules import RulesSpec
@@ -20,6 +21,7 @@ __all__ = [
     "AnyPolicy",
     "ChangeControl",
     "CircuitBreakers",
+    "Instruments",
     "InventoryBands",
     "RiskLimits",
     "Rules",
@@ -62,6 +64,13 @@ class ChangeControl(PolicyDocument):
     spec: ChangeControlSpec = Field(description="The change bounds.")
 
 
+class Instruments(PolicyDocument):
+    """What each venue accepts per symbol: tick and step grids, size and notional bounds."""
+
+    kind: Literal["Instruments"] = Field(description="Always Instruments.")
+    spec: InstrumentsSpec = Field(description="The instruments.")
+
+
 class Rules(PolicyDocument):
     """Custom rules: expressions over a stage's context with an action."""
 
@@ -71,11 +80,27 @@ class Rules(PolicyDocument):
 
 KINDS: dict[str, type[PolicyDocument]] = {
     cls.__name__: cls
-    for cls in (RiskLimits, CircuitBreakers, InventoryBands, AlertThresholds, ChangeControl, Rules)
+    for cls in (
+        RiskLimits,
+        CircuitBreakers,
+        InventoryBands,
+        AlertThresholds,
+        ChangeControl,
+        Instruments,
+        Rules,
+    )
 }
 
 AnyPolicy = Annotated[
-    Union[RiskLimits, CircuitBreakers, InventoryBands, AlertThresholds, ChangeControl, Rules],  # noqa: UP007
+    Union[  # noqa: UP007  # a discriminated union needs the explicit form
+        RiskLimits,
+        CircuitBreakers,
+        InventoryBands,
+        AlertThresholds,
+        ChangeControl,
+        Instruments,
+        Rules,
+    ],
     Field(discriminator="kind"),
 ]
 

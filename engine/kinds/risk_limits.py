@@ -18,7 +18,41 @@ from engine.fields import (
     VenueId,
 )
 
-__all__ = ["LIMIT_FIELDS", "LimitSet", "RiskLimitsSpec", "ScopedLimits", "VenueAccount"]
+__all__ = [
+    "LIMIT_FIELDS",
+    "Conformance",
+    "LimitSet",
+    "RiskLimitsSpec",
+    "ScopedLimits",
+    "VenueAccount",
+]
+
+
+class Conformance(StrictModel):
+    """What to do when an order does not fit the venue's instrument rules.
+
+    ``modify`` fixes the order instead of rejecting it, and the decision carries the exact
+    order that will pass: a price moves onto the tick grid toward the passive side (buys
+    down, sells up), a quantity rounds down onto the step grid, an oversized order is
+    clipped to the instrument's maximum.
+    """
+
+    price_off_grid: Literal["reject", "modify"] = Field(
+        default="reject", description="A limit price that is not on the tick grid."
+    )
+    qty_off_grid: Literal["reject", "modify"] = Field(
+        default="reject", description="A quantity that is not on the step grid."
+    )
+    qty_above_max: Literal["reject", "modify"] = Field(
+        default="reject", description="A quantity above the instrument's max_qty."
+    )
+    notional_above_max: Literal["reject", "modify"] = Field(
+        default="reject", description="An order value above the instrument's max_notional."
+    )
+    require_instrument: bool = Field(
+        default=True,
+        description="Refuse an opening order when no instrument data is known (fail closed).",
+    )
 
 
 class LimitSet(StrictModel):
@@ -81,6 +115,29 @@ class LimitSet(StrictModel):
         description=(
             "What a stale balance does: skip (record and allow), reduce (only exits pass),"
             " halt (reject and halt trading). Defaults to reduce when stale_balance_ms is set."
+        ),
+    )
+    max_amends_per_second: Count | None = Field(
+        default=None,
+        description="Largest number of amend requests in the last second, counting this one.",
+    )
+    check_balance: bool | None = Field(
+        default=None,
+        description=(
+            "When true, a buy's notional plus the fee reserve must fit the free quote balance"
+            " (quote_free - quote_reserved), and a spot sell must fit the free base balance."
+            " Exits are exempt."
+        ),
+    )
+    fee_reserve_bps: Bps | None = Field(
+        default=None,
+        description="Fee reserve added to a buy's notional in the balance check, basis points.",
+    )
+    conformance: Conformance | None = Field(
+        default=None,
+        description=(
+            "Check orders against the venue's instrument rules (tick and step grids, min and max"
+            " quantity and notional, order types) before sending. Omit to skip these checks."
         ),
     )
     clip_order_qty: bool | None = Field(

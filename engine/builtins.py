@@ -1,0 +1,241 @@
+"""Built-in rules: typed limits, trading state, order sanity, venue conformance, balances.
+
+Each check is written once, below, as an expression in the same language as custom rules,
+so it compiles, evaluates, fails closed and reports exactly like them. Checks meant for
+opening risk skip exits (reduce-only orders that shrink the position); the price collar,
+a halt, the kill switch and the venue's own grid and order-type rules apply to every order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BALANCE_RULES",
+    "BUILTIN_STATE_RULES",
+    "CONFORMANCE_RULES",
+    "LIMIT_RULES",
+    "ORDER_SANITY_RULES",
+    "STALE_BALANCE_ACTIONS",
+    "UNKNOWN_INSTRUMENT",
+    "BuiltinRule",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinRule:
+    """A typed check: expression template over ``{v}`` (the limit), action and message.
+
+    ``modify`` names how the order can be fixed instead of rejected (see engine.decide),
+    when the policy asks for it.
+    """
+
+    name: str
+    when: str
+    message: str
+    action: str = "reject"
+    exits_exempt: bool = True
+    modify: str | None = None
+
+
+LIMIT_RULES: dict[str, BuiltinRule] = {
+    rule.name: rule
+    for rule in (
+        BuiltinRule(
+            "max_order_qty",
+            "order.qty > {v}",
+            "order quantity is over max_order_qty",
+            modify="clip_to_limit",
+        ),
+        BuiltinRule(
+            "max_order_notional",
+            "order.notional is None or order.notional > {v}",
+            "order notional is over max_order_notional, or the order cannot be valued",
+        ),
+        BuiltinRule(
+            "price_collar_bps",
+            "order.type == 'limit' and (market.mid is None"
+            " or abs(order.price - market.mid) * 10000 > {v} * market.mid)",
+            "limit price is outside the collar around mid, or there is no mid to check it",
+            exits_exempt=False,
+        ),
+        BuiltinRule(
+            "max_position_qty",
+            "not order.reduces_position and abs(position.qty_after) > {v}",
+            "position after the fill would be over max_position_qty",
+            modify="clip_to_position",
+        ),
+        BuiltinRule(
+            "max_position_notional",
+            "not order.reduces_position and (order.valuation_price is None"
+            " or abs(position.qty_after) * order.valuation_price > {v})",
+            "position value after the fill would be over max_position_notional",
+        ),
+        BuiltinRule(
+            "max_gross_exposure",
+            "not order.reduces_position and (order.notional is None"
+            " or account.gross_exposure + order.notional > {v})",
+            "gross exposure after the fill would be over max_gross_exposure",
+        ),
+        BuiltinRule("max_open_orders", "account.open_orders + 1 > {v}", "too many open orders"),
+        BuiltinRule(
+            "max_orders_per_second",
+            "order.action == 'new' and account.orders_last_second + 1 > {v}",
+            "order rate is over max_orders_per_second",
+        ),
+        BuiltinRule(
+            "max_amends_per_second",
+            "order.action == 'amend' and account.amends_last_second + 1 > {v}",
+            "amend rate is over max_amends_per_second",
+        ),
+        BuiltinRule(
+            "max_daily_loss",
+            "-account.daily_pnl > {v}",
+            "daily loss is beyond max_daily_loss; only exits pass",
+            action="reduce_only",
+        ),
+        BuiltinRule(
+            "max_drawdown",
+            "account.drawdown > {v}",
+            "drawdown from the session peak is beyond max_drawdown; only exits pass",
+            action="reduce_only",
+        ),
+        BuiltinRule(
+            "stale_market_data_ms",
+            "market.age_ms > {v}",
+            "market data is older than stale_market_data_ms",
+        ),
+        BuiltinRule(
+            "stale_balance_ms",
+            "account.balance_age_ms > {v}",
+            "the account balance is older than stale_balance_ms",
+            action="reduce_only",
+        ),
+    )
+}
+
+STALE_BALANCE_ACTIONS = {"skip": "alert", "reduce": "reduce_only", "halt": "halt"}
+
+BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
+    BuiltinRule("kill_switch", "state.kill_switch", "the kill switch is on", exits_exempt=False),
+    BuiltinRule(
+        "halted", "state.trading_state == 'HALTED'", "trading is HALTED", exits_exempt=False
+    ),
+    BuiltinRule(
+        "reducing",
+        "state.trading_state == 'REDUCING'",
+        "trading is REDUCING: only orders that reduce the position pass",
+    ),
+    BuiltinRule(
+        "order_type_price",
+        "(order.type == 'limit') == (order.price is None)",
+        "a limit order needs a price and a market order must not have one",
+        exits_exempt=False,
+    ),
+)
+
+# Always on: an order the venue cannot value or that has already expired never goes out.
+ORDER_SANITY_RULES: tuple[BuiltinRule, ...] = (
+    BuiltinRule(
+        "market_without_quote",
+        "order.type == 'market' and order.valuation_price is None",
+        "a market order needs a quote on its side (ask to buy, bid to sell) to be valued",
+        exits_exempt=False,
+    ),
+    BuiltinRule(
+        "gtd_expired",
+        "order.time_in_force == 'GTD' and (order.expire_at_ms is None"
+        " or order.expire_at_ms <= now_ms)",
+        "a good-till-date order needs an expiry after now",
+        exits_exempt=False,
+    ),
+)
+
+# With `conformance` configured: what the venue would refuse never leaves.
+CONFORMANCE_RULES: tuple[BuiltinRule, ...] = (
+    BuiltinRule(
+        "instrument_unknown",
+        "instrument is None",
+        "no instrument data for this venue and symbol; its grid and size rules cannot be checked",
+    ),
+    BuiltinRule(
+        "price_off_grid",
+        "order.price_on_grid == False",
+        "the limit price is not on the instrument's tick grid",
+        exits_exempt=False,
+        modify="round_price",
+    ),
+    BuiltinRule(
+        "qty_off_grid",
+        "order.qty_on_grid == False",
+        "the quantity is not on the instrument's step grid",
+        exits_exempt=False,
+        modify="round_qty",
+    ),
+    BuiltinRule(
+        "qty_below_min",
+        "instrument is not None and instrument.min_qty is not None"
+        " and order.qty < instrument.min_qty",
+        "the quantity is below the instrument's min_qty",
+    ),
+    BuiltinRule(
+        "qty_above_max",
+        "instrument is not None and instrument.max_qty is not None"
+        " and order.qty > instrument.max_qty",
+        "the quantity is above the instrument's max_qty",
+        exits_exempt=False,
+        modify="clip_to_max_qty",
+    ),
+    BuiltinRule(
+        "notional_below_min",
+        "instrument is not None and instrument.min_notional is not None"
+        " and (order.notional is None or order.notional < instrument.min_notional)",
+        "the order value is below the instrument's min_notional, or cannot be valued",
+    ),
+    BuiltinRule(
+        "notional_above_max",
+        "instrument is not None and instrument.max_notional is not None"
+        " and (order.notional is None or order.notional > instrument.max_notional)",
+        "the order value is above the instrument's max_notional, or cannot be valued",
+        exits_exempt=False,
+        modify="clip_to_max_notional",
+    ),
+    BuiltinRule(
+        "order_type_unsupported",
+        "order.type_supported == False",
+        "the venue does not accept this order type for the symbol",
+        exits_exempt=False,
+    ),
+    BuiltinRule(
+        "dust",
+        "order.is_exit and instrument is not None and ("
+        "(instrument.min_qty is not None and order.qty < instrument.min_qty)"
+        " or (instrument.min_notional is not None and order.notional is not None"
+        " and order.notional < instrument.min_notional))",
+        "the exit is below the venue's minimum (dust): it cannot be sent, and the position"
+        " stays unclosable until it grows",
+        exits_exempt=False,
+    ),
+)
+
+# With `check_balance: true`: two orders never spend the same free balance.
+BALANCE_RULES: tuple[BuiltinRule, ...] = (
+    BuiltinRule(
+        "insufficient_quote",
+        "order.side == 'buy' and (order.notional is None"
+        " or order.notional * {fee_factor} > account.quote_free - account.quote_reserved)",
+        "the buy's value plus the fee reserve does not fit the free quote balance",
+    ),
+    BuiltinRule(
+        "insufficient_base",
+        "order.side == 'sell' and (instrument is None or instrument.type == 'spot')"
+        " and order.qty > account.base_free - account.base_reserved",
+        "the spot sell does not fit the free base balance",
+    ),
+)
+
+UNKNOWN_INSTRUMENT = BuiltinRule(
+    "unknown_instrument",
+    "True",
+    "the venue or symbol is not in any RiskLimits universe",
+)

@@ -1,0 +1,91 @@
+"""Instrument records from ccxt's unified market structure (what ``load_markets()`` returns).
+
+Handles every ccxt ``precisionMode``: TICK_SIZE (precision is the increment itself),
+DECIMAL_PLACES (precision is a count of decimals) and SIGNIFICANT_DIGITS (precision is a
+count of significant digits, so the grid depends on the magnitude). Numbers are read
+through ``str()`` into Decimal, so ccxt's float 0.1 becomes exactly 0.1.
+
+ccxt itself is not imported here: its precision-mode constants are restated below, and a
+test checks they still equal ccxt's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from engine.context import Instrument
+
+__all__ = ["DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "TICK_SIZE", "instrument_from_market"]
+
+DECIMAL_PLACES = 2
+SIGNIFICANT_DIGITS = 3
+TICK_SIZE = 4
+
+_TYPES = {"spot": "spot", "margin": "spot", "swap": "swap", "future": "future", "option": "option"}
+
+
+def instrument_from_market(
+    market: Mapping[str, Any], *, venue: str, precision_mode: int, market_age_ms: int = 0
+) -> Instrument:
+    """The Instrument the gate checks orders against, from one ccxt market."""
+    precision = market.get("precision") or {}
+    limits = market.get("limits") or {}
+    amount = limits.get("amount") or {}
+    cost = limits.get("cost") or {}
+    price_grid = _grid(precision.get("price"), precision_mode)
+    qty_grid = _grid(precision.get("amount"), precision_mode)
+    return Instrument(
+        venue=venue,
+        symbol=str(market["symbol"]),
+        type=_TYPES.get(str(market.get("type", "spot")), "spot"),
+        price_increment=price_grid["increment"],
+        qty_increment=qty_grid["increment"],
+        price_sig_digits=price_grid["significant"],
+        qty_sig_digits=qty_grid["significant"],
+        price_precision=price_grid["places"],
+        qty_precision=qty_grid["places"],
+        min_qty=_positive(amount.get("min")),
+        max_qty=_positive(amount.get("max")),
+        min_notional=_positive(cost.get("min")),
+        max_notional=_positive(cost.get("max")),
+        market_age_ms=market_age_ms,
+    )
+
+
+def _grid(value: Any, mode: int) -> dict[str, Any]:
+    """increment / significant digits / decimal places for one precision value."""
+    number = _decimal(value)
+    none: dict[str, Any] = {"increment": None, "significant": None, "places": None}
+    if number is None or (number <= 0 and mode != DECIMAL_PLACES):
+        return none
+    if mode == TICK_SIZE:
+        return {**none, "increment": number, "places": _places(number)}
+    if mode == DECIMAL_PLACES:
+        places = int(number)
+        return {**none, "increment": Decimal(1).scaleb(-places), "places": max(places, 0)}
+    if mode == SIGNIFICANT_DIGITS:
+        return {**none, "significant": int(number)}
+    raise ValueError(f"unknown ccxt precisionMode {mode}")
+
+
+def _places(increment: Decimal) -> int:
+    """Decimal places of an increment: 0.01 -> 2, 0.5 -> 1, 10 -> 0."""
+    exponent = increment.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _positive(value: Any) -> Decimal | None:
+    number = _decimal(value)
+    return number if number is not None and number > 0 else None
