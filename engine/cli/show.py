@@ -1,4 +1,8 @@
-"""``riskctl show PATH...``: a one-screen summary of a loaded policy bundle."""
+"""``riskctl show PATH...``: a one-screen summary of a loaded policy bundle.
+
+Documents with versions and owners, the limits that apply to each (venue, symbol) after
+scope resolution, and how many custom rules guard each stage.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,19 @@ from typing import Any
 from engine.bundle import PolicyBundle, load_bundle
 from engine.cli.output import print_json
 from engine.errors import PolicyLoadError
+from engine.kinds import RiskLimits, Rules
+from engine.limits import resolve_limits
 
 __all__ = ["register", "run"]
+
+# The limits a reviewer scans first, in the order shown.
+HEADLINE = (
+    ("max_order_qty", "order qty"),
+    ("max_order_notional", "order notional"),
+    ("price_collar_bps", "collar bps"),
+    ("max_position_qty", "position qty"),
+    ("max_daily_loss", "daily loss"),
+)
 
 
 def register(verbs: Any) -> None:
@@ -37,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe(bundle: PolicyBundle) -> dict[str, Any]:
+    """The summary as data: documents, resolved limits per scope, rules per stage."""
     return {
         "hash": bundle.hash,
         "documents": [
@@ -48,6 +64,11 @@ def describe(bundle: PolicyBundle) -> dict[str, Any]:
             }
             for p in bundle.policies
         ],
+        "limits": {
+            f"{venue} {symbol}": {name: str(value) for name, value in limits.items()}
+            for (venue, symbol), limits in _resolved(bundle).items()
+        },
+        "rules_per_stage": dict(_rules_per_stage(bundle)),
     }
 
 
@@ -60,6 +81,29 @@ def render(bundle: PolicyBundle) -> str:
             f"  {doc.ref:<{width}}  v{doc.metadata.version:<4} "
             f"{doc.metadata.owner:<16} {policy.path}"
         )
+    resolved = _resolved(bundle)
+    if resolved:
+        lines += ["", "  " + f"{'venue symbol':<20}" + "".join(f"{t:>16}" for _, t in HEADLINE)]
+        for (venue, symbol), limits in resolved.items():
+            cells = "".join(f"{limits.get(name, '-')!s:>16}" for name, _ in HEADLINE)
+            lines.append(f"  {venue + ' ' + symbol:<20}{cells}")
+    stages = _rules_per_stage(bundle)
+    if stages:
+        lines += ["", "  custom rules: " + ", ".join(f"{s} {n}" for s, n in stages.items())]
     kinds = Counter(p.document.kind for p in bundle.policies)
     lines += ["", "  " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))]
     return "\n".join(lines)
+
+
+def _resolved(bundle: PolicyBundle) -> dict[tuple[str, str], dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for document in bundle.of_kind(RiskLimits):
+        for account in document.spec.venues:
+            for symbol in account.symbols:
+                resolved = resolve_limits(document, account.venue, symbol)
+                out[(account.venue, symbol)] = {k: v for k, (v, _) in resolved.items()}
+    return out
+
+
+def _rules_per_stage(bundle: PolicyBundle) -> Counter[str]:
+    return Counter(rule.stage for doc in bundle.of_kind(Rules) for rule in doc.spec.rules)
