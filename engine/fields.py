@@ -71,11 +71,11 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
 Ratio = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 """A fraction between 0 and 1 inclusive."""
 
-DurationMs = Annotated[int, Field(gt=0, le=7 * DAY_MS, examples=[5000])]
-"""A duration in milliseconds, > 0 and at most 7 days."""
+DurationMs = Annotated[int, Field(gt=0, le=7 * DAY_MS, strict=True, examples=[5000])]
+"""A duration in milliseconds, > 0 and at most 7 days; a whole number (true is not 1)."""
 
-Count = Annotated[int, Field(ge=1, le=1_000_000)]
-"""A whole count, 1..1,000,000."""
+Count = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+"""A whole count, 1..1,000,000; true and 2.0 are refused."""
 
 Identifier = Annotated[
     str,

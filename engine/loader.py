@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.kinds import KINDS
 from engine.policy import API_VERSION, PolicyDocument
 from engine.validation import diagnostics_from, suggest
-from engine.yamlio import LoadedYaml, iter_files, read_yaml
+from engine.yamlio import LoadedYaml, content_line, iter_files, read_yaml
 
 __all__ = ["LoadedPolicy", "load_documents", "load_policies"]
 
@@ -81,7 +82,7 @@ def load_file(path: Path) -> tuple[LoadedPolicy | None, list[Diagnostic]]:
                 "policy.not-a-mapping",
                 f"the document is {_kind_of(data)}; a policy is a mapping with apiVersion, "
                 "kind, metadata and spec",
-                source.location(()),
+                Location(source.path, content_line(source.text), 1),
             )
         ]
     model, problems = _kind_model(source, data)
@@ -133,7 +134,11 @@ def _kind_of(value: object) -> str:
         return "a list"
     if isinstance(value, str):
         return "a plain string"
-    return f"a {type(value).__name__} value"
+    if isinstance(value, bool):
+        return "a true/false value"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    return "a single value"
 
 
 def _duplicate_names(policies: Iterable[LoadedPolicy]) -> list[Diagnostic]:

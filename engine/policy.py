@@ -21,6 +21,7 @@ class Metadata(StrictModel):
 
     name: Identifier = Field(description="Document name, unique per kind in the bundle.")
     version: int = Field(
+        strict=True,
         ge=1,
         le=1_000_000_000,
         description="Bumped on every change; decisions record it with the bundle hash.",

@@ -7,6 +7,7 @@ becomes a field path; callers supply how a path maps to a location.
 from __future__ import annotations
 
 import difflib
+import math
 import types
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -57,13 +58,24 @@ def diagnostics_from(
 ) -> list[Diagnostic]:
     """One diagnostic per pydantic error, located by ``locate(path, at_key)``."""
     found = []
-    for error in exc.errors(include_url=False):
+    for raw in exc.errors(include_url=False):
+        error = raw
         path: PathTuple = tuple(error["loc"])
         at_key = error["type"] == "extra_forbidden"
+        if path and path[-1] == "[key]":  # pydantic's marker for a bad mapping key
+            path, at_key = path[:-1], True
+        if _not_finite(error.get("input")):  # NaN/inf is the problem, whatever the field's type
+            error = {**raw, "type": "finite_number", "msg": "Input should be a finite number"}
         location = locate(path, at_key)
         message, hint = _message(error, path, model)
         found.append(Diagnostic(_code(error["type"]), message, location, hint=hint))
     return found
+
+
+def _not_finite(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return not value.is_finite()
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def field_label(path: Sequence[str | int]) -> str:
@@ -87,6 +99,8 @@ def _message(
         key = str(path[-1])
         return f"{parent} has an unknown key {key!r}", suggest(key, _known_fields(model, path[:-1]))
     rule = str(error["msg"])
+    if kind == "value_error":  # a model validator's own sentence
+        return f"{name}: {rule.removeprefix('Value error, ')}", None
     for lead, repl in (("Input should be", "it must be"), ("Input should", "it must")):
         if rule.startswith(lead):
             rule = repl + rule[len(lead) :]

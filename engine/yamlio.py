@@ -13,18 +13,21 @@ Limits that keep a hostile file from hanging the loader:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import DocumentStartEvent, NodeEvent
 
 from engine.errors import Diagnostic, Location
 
@@ -50,8 +53,24 @@ def pointer(path: Sequence[str | int]) -> str:
     return "".join("/" + p for p in parts)
 
 
+class _ExactConstructor(RoundTripConstructor):
+    """Round-trip constructor that remembers each float's text, so it converts exactly."""
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        value = super().construct_yaml_float(node)
+        if isinstance(value, float):
+            # ScalarFloat has a __dict__; plain floats (inf, nan) need no exact text
+            with contextlib.suppress(AttributeError):
+                value.exact_text = node.value  # type: ignore[attr-defined]
+        return value
+
+
+_ExactConstructor.add_constructor("tag:yaml.org,2002:float", _ExactConstructor.construct_yaml_float)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _ExactConstructor
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -197,11 +216,7 @@ class _Budget:
 
 
 def _plain(node: Any, budget: _Budget) -> Any:
-    """Plain dict/list/str/int/Decimal/bool/None; floats become exact Decimals.
-
-    A YAML float is converted through its shortest repr, which equals the literal for
-    every value written with up to 15 significant digits, so ``0.1`` is ``Decimal("0.1")``.
-    """
+    """Plain dict/list/str/int/Decimal/bool/None; floats become the exact Decimal written."""
     budget.spend()
     if isinstance(node, dict):
         return {_plain_key(k): _plain(v, budget) for k, v in node.items()}
@@ -212,12 +227,25 @@ def _plain(node: Any, budget: _Budget) -> Any:
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
-        return Decimal(repr(float(node)))
+        return _exact(node)
     if isinstance(node, str):
         return str(node)
     if isinstance(node, datetime | date):
         return node
     return node
+
+
+def _exact(value: float) -> Decimal:
+    """The Decimal the YAML text spelled (``0.12345678901234567`` stays exact)."""
+    text = getattr(value, "exact_text", None)
+    if text is not None:
+        try:
+            exact = Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            exact = None
+        if exact is not None and exact.is_finite():
+            return exact
+    return Decimal(repr(float(value)))
 
 
 def _plain_key(key: Any) -> Any:
@@ -231,14 +259,20 @@ def _diag(path: str, code: str, message: str, *, line: int = 1, column: int = 1)
     return Diagnostic(code, message, Location(path, line, column))
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _decode(raw: bytes, shown: str) -> tuple[str, Diagnostic | None]:
+    body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     try:
-        return raw.decode("utf-8-sig"), None
+        return body.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         start = exc.start
-        line = raw.count(b"\n", 0, start) + 1
-        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
-        byte = raw[start : start + 1].hex()
+        line_start = body.rfind(b"\n", 0, start) + 1
+        line = body.count(b"\n", 0, start) + 1
+        # columns count characters, as an editor shows them
+        column = len(body[line_start:start].decode("utf-8", errors="replace")) + 1
+        byte = body[start : start + 1].hex()
         return "", _diag(
             shown,
             "file.not-utf8",
@@ -260,7 +294,7 @@ def _from_marked(exc: MarkedYAMLError, shown: str) -> Diagnostic:
     code = _SYNTAX_CODES.get(type(exc).__name__, "yaml.syntax")
     if "'\\t'" in problem:
         code = "yaml.tab-indent"
-        problem = "a tab character is used for indentation; YAML indents with spaces only"
+        problem = "a tab character where YAML needs spaces (indentation or before a value)"
     elif code == "yaml.duplicate-key":
         problem = _duplicate_message(problem)
     elif exc.context:
@@ -281,23 +315,45 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
+def _document_starts(text: str) -> list[int]:
+    """1-based line where each document starts (its ``---``, or its first content)."""
+    try:
+        events = list(_yaml().parse(io.StringIO(text)))
+    except YAMLError:
+        return []
+    return [e.start_mark.line + 1 for e in events if isinstance(e, DocumentStartEvent)]
+
+
 def _second_document_line(text: str) -> int:
-    """1-based line of the marker that starts the second document."""
-    seen_content = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("---") and seen_content:
-            return number
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#") and not line.startswith(("---", "%")):
-            seen_content = True
+    starts = _document_starts(text)
+    return starts[1] if len(starts) > 1 else 1
+
+
+def content_line(text: str) -> int:
+    """1-based line of the first node of the document (where a bare scalar sits)."""
+    try:
+        for event in _yaml().parse(io.StringIO(text)):
+            if isinstance(event, NodeEvent):
+                return int(event.start_mark.line) + 1
+    except YAMLError:
+        pass
     return 1
 
 
 def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
-    """Policy files under each path: a file as given, a directory's ``*.yaml``/``*.yml``, sorted."""
+    """Policy files under each path: a file as given, a directory's ``*.yaml``/``*.yml``, sorted.
+
+    A directory walk skips policy test files (``*.test.yaml``, ``*.test.yml``): they live
+    next to the policies they test and are read by ``riskctl test``, never as policies.
+    """
+    tests = (".test.yaml", ".test.yml")
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-            yield from (p for p in found if p.is_file() and not p.name.startswith("."))
+            yield from (
+                p
+                for p in found
+                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(tests)
+            )
         else:
             yield path

@@ -110,7 +110,10 @@ class SignalContext(StageContext):
 
     STAGE = "signal"
     signal: Signal = Field(description="The signal.")
-    strategy: Strategy = Field(default_factory=Strategy, description="The strategy's standing.")
+    strategy: Strategy = Field(
+        default_factory=Strategy,
+        description="Whether the strategy is enabled and how much of its loss budget is spent.",
+    )
     data: DataHealth = Field(default_factory=DataHealth, description="Data quality.")
 
     def scope_key(self) -> tuple[str, str]:

@@ -17,7 +17,7 @@ __all__ = ["InstrumentSpec", "InstrumentsSpec"]
 
 Positive = Annotated[Decimal, Field(gt=0, le=MAX_QTY, allow_inf_nan=False)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, le=MAX_MONEY, allow_inf_nan=False)]
-Digits = Annotated[int, Field(ge=0, le=18)]
+Digits = Annotated[int, Field(ge=0, le=18, strict=True)]
 
 
 class InstrumentSpec(StrictModel):
