@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ALL_BUILTINS",
     "BALANCE_RULES",
+    "BUILTIN_NAMES",
     "BUILTIN_STATE_RULES",
     "CONFORMANCE_RULES",
     "LIMIT_RULES",
@@ -239,3 +241,13 @@ UNKNOWN_INSTRUMENT = BuiltinRule(
     "True",
     "the venue or symbol is not in any RiskLimits universe",
 )
+
+ALL_BUILTINS: tuple[BuiltinRule, ...] = (
+    *LIMIT_RULES.values(),
+    *BUILTIN_STATE_RULES,
+    *ORDER_SANITY_RULES,
+    *CONFORMANCE_RULES,
+    *BALANCE_RULES,
+    UNKNOWN_INSTRUMENT,
+)
+BUILTIN_NAMES: frozenset[str] = frozenset(rule.name for rule in ALL_BUILTINS)

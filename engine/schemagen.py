@@ -17,11 +17,13 @@ from pydantic import BaseModel
 
 from engine.context import CONTEXTS
 from engine.kinds import KINDS, any_policy_adapter
+from engine.policytest.schema import policy_test_schema
 
 __all__ = ["SCHEMA_DIALECT", "check_schemas", "file_name", "generate_schemas", "write_schemas"]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://riskctl.dev/schemas/"
+POLICY_TEST_SCHEMA = "policy-test.schema.json"
 
 
 def file_name(kind: str) -> str:
@@ -30,7 +32,7 @@ def file_name(kind: str) -> str:
 
 
 def generate_schemas() -> dict[str, str]:
-    """File name -> schema text for every kind, the document union and registered extras."""
+    """File name -> schema text for every kind, the union, the contexts and policy tests."""
     out: dict[str, dict[str, Any]] = {}
     for kind, model in KINDS.items():
         out[file_name(kind)] = _model_schema(model, title=kind)
@@ -39,6 +41,7 @@ def generate_schemas() -> dict[str, str]:
     for stage, context in CONTEXTS.items():
         name = f"context-{stage.replace('_', '-')}.schema.json"
         out[name] = _model_schema(context, title=context.__name__, name=name)
+    out[POLICY_TEST_SCHEMA] = _finish(policy_test_schema(), POLICY_TEST_SCHEMA, "PolicyTest")
     return {
         name: json.dumps(schema, indent=2, sort_keys=True) + "\n" for name, schema in out.items()
     }

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import eval_cmd, lint, schema, show
+from engine.cli import eval_cmd, lint, schema, show, test_cmd
 from engine.errors import redact
 
 __all__ = ["main"]
@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="riskctl", description="A risk gate for trading bots, as policy-as-code.")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for module in (lint, schema, show, eval_cmd):
+    for module in (lint, test_cmd, schema, show, eval_cmd):
         module.register(verbs)
     return parser
 

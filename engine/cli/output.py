@@ -1,23 +1,17 @@
-"""Shared output helpers for CLI verbs: diagnostics as text or JSON."""
+"""Shared output helpers for CLI verbs: JSON, located problems, colour, and report files."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
-from engine.errors import Diagnostic, Severity
+from engine.errors import Diagnostic
 
-__all__ = ["print_diagnostics", "print_json", "summary"]
-
-
-def summary(diagnostics: Sequence[Diagnostic], files: int) -> dict[str, int]:
-    return {
-        "files": files,
-        "errors": sum(d.severity is Severity.ERROR for d in diagnostics),
-        "warnings": sum(d.severity is Severity.WARNING for d in diagnostics),
-    }
+__all__ = ["print_json", "print_problems", "use_color", "write_report"]
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
@@ -25,20 +19,25 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
     (out or sys.stdout).write("\n")
 
 
-def print_diagnostics(
-    diagnostics: Sequence[Diagnostic], *, files: int, fmt: str, out: TextIO | None = None
-) -> None:
-    stream = out or sys.stdout
-    ordered = sorted(diagnostics, key=Diagnostic.sort_key)
-    if fmt == "json":
-        findings = [d.to_json() for d in ordered]
-        print_json({"findings": findings, "summary": summary(ordered, files)}, stream)
-        return
-    for diagnostic in ordered:
-        print(diagnostic.format(), file=stream)
-    counts = summary(ordered, files)
-    print(
-        f"{counts['files']} file(s) checked: {counts['errors']} error(s), "
-        f"{counts['warnings']} warning(s)",
-        file=sys.stderr,
-    )
+def print_problems(problems: Iterable[Diagnostic], out: TextIO | None = None) -> None:
+    """Located problems, one ``path:line:col: severity code: message`` line each, sorted."""
+    stream = out or sys.stderr
+    for problem in sorted(problems, key=Diagnostic.sort_key):
+        print(problem.format(), file=stream)
+
+
+def use_color(stream: TextIO) -> bool:
+    """ANSI colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write_report(text: str, path: Path) -> str | None:
+    """Write a report file; the reason in full words when it cannot be written, else None."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return f"cannot write the report to {path}: {exc.strerror or exc}"
+    return None

@@ -1,0 +1,218 @@
+"""Find and load policy test files; every problem is a located diagnostic, nothing partial.
+
+A test file is read with :func:`engine.yamlio.read_yaml` and validated against
+:class:`~engine.policytest.model.PolicyTest`; then, once the policies are loaded (they
+supply defaults such as the instrument), each case's context is validated against its
+stage's context model. A context that does not validate is a problem in the file
+(``context.*`` at its line and column), not a failed case: a test that cannot be run says
+nothing about the policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.context import CONTEXTS, StageContext
+from engine.errors import Diagnostic, Location
+from engine.policytest.model import Case, PolicyTest
+from engine.validation import diagnostics_from, suggest
+from engine.yamlio import LoadedYaml, iter_files, read_yaml
+
+__all__ = [
+    "TEST_SUFFIXES",
+    "LoadedCase",
+    "PolicyTestFile",
+    "PreparedFile",
+    "find_test_files",
+    "load_test_file",
+    "policies_for",
+    "prepare",
+    "unknown_rule_ids",
+]
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+Completer = Callable[[str, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCase:
+    """A case, its validated context, and where the case starts in its file."""
+
+    case: Case
+    context: StageContext
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTestFile:
+    """One loaded test file: its validated document and its source (for locations)."""
+
+    path: str
+    document: PolicyTest
+    source: LoadedYaml
+
+    @property
+    def suite(self) -> str:
+        return self.document.metadata.name
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFile:
+    """A test file whose every context validated: ready to run."""
+
+    file: PolicyTestFile
+    cases: tuple[LoadedCase, ...]
+
+
+def find_test_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Test files under each path: a file as given, a directory's ``*.test.yaml``, sorted."""
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*.test.y*ml")
+                if p.is_file() and p.name.endswith(TEST_SUFFIXES)
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            problems.append(
+                Diagnostic("file.not-found", "no such file or directory", Location(str(path)))
+            )
+    return list(dict.fromkeys(found)), problems
+
+
+def policies_for(path: Path) -> Path | None:
+    """The policy directory for tests at ``path``, when no ``--policies`` is given.
+
+    A directory is its own policy directory, and a file uses the directory it is in; if that
+    holds no policy files, its parent does (tests kept in ``policies/tests/`` test
+    ``policies/``). ``None`` when neither holds policies.
+    """
+    start = path if path.is_dir() else path.parent
+    for candidate in (start, start.parent):
+        if _holds_policies(candidate):
+            return candidate
+    return None
+
+
+def _holds_policies(directory: Path) -> bool:
+    return directory.is_dir() and next(iter_files([directory]), None) is not None
+
+
+def load_test_file(path: Path) -> tuple[PolicyTestFile | None, list[Diagnostic]]:
+    """Load one test file and validate its structure; all problems at once.
+
+    Contexts are validated later, by :func:`prepare`, once the policies are known.
+    """
+    source, problems = read_yaml(path)
+    if source is None:
+        return None, problems
+    if not isinstance(source.data, dict):
+        return None, [
+            Diagnostic(
+                "test.not-a-mapping",
+                "the document is not a mapping; a policy test has apiVersion, kind: PolicyTest,"
+                " metadata and cases",
+                source.location(()),
+            )
+        ]
+    try:
+        document = PolicyTest.model_validate(source.data)
+    except ValidationError as exc:
+        found = diagnostics_from(
+            exc, locate=lambda p, k: source.location(p, at_key=k), model=PolicyTest
+        )
+        return None, [_recode(d, "test.") for d in found]
+    problems = _duplicate_names(source, document)
+    if problems:
+        return None, problems
+    return PolicyTestFile(source.path, document, source), []
+
+
+def prepare(file: PolicyTestFile, complete: Completer) -> tuple[PreparedFile, list[Diagnostic]]:
+    """Validate every case's context, after ``complete`` adds the policies' defaults.
+
+    ``complete`` is :meth:`engine.gate.Gate.complete`: it fills in what the engine would
+    (the instrument from the bundle), so a case sees exactly what production would.
+    """
+    source = file.source
+    cases: list[LoadedCase] = []
+    problems: list[Diagnostic] = []
+    for index, case in enumerate(file.document.cases):
+        model = CONTEXTS[case.stage]
+        try:
+            context = model.model_validate(complete(case.stage, case.context))
+        except ValidationError as exc:
+            found = diagnostics_from(exc, locate=_in_context(source, index), model=model)
+            problems += [_recode(d, "context.") for d in found]
+            continue
+        cases.append(LoadedCase(case, context, source.location(("cases", index, "name"))))
+    return PreparedFile(file, tuple(cases)), problems
+
+
+def _in_context(
+    source: LoadedYaml, index: int
+) -> Callable[[tuple[str | int, ...], bool], Location]:
+    """Locate a context error inside the case's ``context`` mapping."""
+
+    def locate(path: tuple[str | int, ...], at_key: bool) -> Location:
+        return source.location(("cases", index, "context", *path), at_key=at_key)
+
+    return locate
+
+
+def _duplicate_names(source: LoadedYaml, document: PolicyTest) -> list[Diagnostic]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, case in enumerate(document.cases):
+        first = seen.setdefault(case.name, index)
+        if first != index:
+            where = source.location(("cases", first, "name"))
+            problems.append(
+                Diagnostic(
+                    "test.duplicate-case",
+                    f"case name {case.name!r} is used twice; the first is at {where}",
+                    source.location(("cases", index, "name")),
+                    hint="reports and JUnit XML name cases, so names must be unique in a file",
+                )
+            )
+    return problems
+
+
+def unknown_rule_ids(files: Iterable[PolicyTestFile], known: set[str]) -> list[Diagnostic]:
+    """A located problem for every ``fires``/``not_fires`` id that is not a rule in the bundle.
+
+    A misspelt id in ``not_fires`` would otherwise pass for ever.
+    """
+    problems = []
+    for file in files:
+        for index, case in enumerate(file.document.cases):
+            for field in ("fires", "not_fires"):
+                ids: list[str] = getattr(case.expect, field)
+                for position, rule_id in enumerate(ids):
+                    if rule_id in known:
+                        continue
+                    path = ("cases", index, "expect", field, position)
+                    problems.append(
+                        Diagnostic(
+                            "test.unknown-rule",
+                            f"{rule_id!r} is not a rule id in the policies under test",
+                            file.source.location(path),
+                            hint=suggest(rule_id, sorted(known)),
+                        )
+                    )
+    return problems
+
+
+def _recode(diagnostic: Diagnostic, prefix: str) -> Diagnostic:
+    code = diagnostic.code.replace("policy.", prefix, 1)
+    return Diagnostic(code, diagnostic.message, diagnostic.location, hint=diagnostic.hint)

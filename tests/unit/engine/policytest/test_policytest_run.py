@@ -1,0 +1,201 @@
+"""engine.policytest.run, coverage and session: checks, coverage, and whole runs."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from engine.bundle import load_bundle
+from engine.decision import Decision, Outcome, RuleHit
+from engine.policytest import Expectation, check, run_paths
+from engine.policytest.coverage import (
+    Coverage,
+    builtin_rule_ids,
+    configured_limits,
+    custom_rule_ids,
+    shown_percent,
+)
+
+REPO = Path(__file__).resolve().parents[4]
+DATA = REPO / "tests" / "data" / "policytest"
+POLICIES = DATA / "policies"
+
+
+def hit(rule_id: str, action: str = "reject") -> RuleHit:
+    return RuleHit(rule_id, "Rules/r", f"rule.{rule_id}", "error", action, "message")
+
+
+def expect(**fields: object) -> Expectation:
+    return Expectation.model_validate(fields)
+
+
+REJECT = Decision(
+    "pre_trade",
+    Outcome.REJECT,
+    ("reject", "halt"),
+    (hit("max_order_qty"), hit("fill-unknown", "halt")),
+)
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+def test_when_every_expectation_holds_then_there_is_no_reason() -> None:
+    wanted = expect(
+        outcome="reject", fires=["max_order_qty"], not_fires=["other"], actions=["halt"]
+    )
+
+    assert check(wanted, REJECT) == ()
+
+
+def test_when_expectations_break_then_each_gets_a_reason_in_full_words() -> None:
+    wanted = expect(
+        outcome="allow",
+        fires=["missing-rule"],
+        not_fires=["max_order_qty"],
+        actions=["cancel_all"],
+    )
+
+    assert check(wanted, REJECT) == (
+        "expected outcome allow, got reject",
+        "expected missing-rule to fire; it did not",
+        "expected max_order_qty not to fire; it fired (reject): message",
+        "expected action cancel_all; the decision's actions are reject, halt",
+    )
+
+
+def test_modifications_are_compared_exactly_and_only_for_the_fields_given() -> None:
+    clipped = Decision(
+        "pre_trade", Outcome.MODIFY, ("clip",), (hit("max_order_qty", "clip"),), {"qty": Decimal(5)}
+    )
+
+    assert check(expect(outcome="modify", modifications={"qty": "5.0"}), clipped) == ()
+    assert check(expect(outcome="modify", modifications={"qty": 4}), clipped) == (
+        "expected qty to be modified to 4, got 5",
+    )
+    assert check(expect(outcome="modify", modifications={"price": 100}), clipped) == (
+        "expected price to be modified to 100; it was not modified",
+    )
+
+
+# -- coverage --------------------------------------------------------------------------------
+
+
+def test_coverage_counts_fired_rules_and_lists_the_rest_in_order() -> None:
+    coverage = Coverage("custom rules", ("a", "b", "c"), frozenset({"c", "a", "zzz"}))
+
+    assert coverage.covered == ("a", "c")
+    assert coverage.never_fired == ("b",)
+    assert shown_percent(coverage.percent) == Decimal("66.6")
+    assert coverage.below(Decimal("66.7"))
+    assert not coverage.below(Decimal("66.6"))
+    assert coverage.describe() == "custom rules: 2/3 fired (66.6%)"
+    assert Coverage("none", (), frozenset()).percent == 100
+
+
+def test_the_bundle_lists_custom_rules_configured_limits_and_builtins() -> None:
+    bundle = load_bundle(POLICIES)
+
+    assert custom_rule_ids(bundle) == ("no-market-orders", "duplicate-id", "never-tested")
+    assert configured_limits(bundle) == ("max_order_qty", "max_order_notional", "price_collar_bps")
+    builtins = builtin_rule_ids()
+    assert {"max_order_qty", "kill_switch", "reducing", "unknown_instrument"} <= builtins
+    assert "no-market-orders" not in builtins
+
+
+# -- whole runs --------------------------------------------------------------------------------
+
+
+def test_a_run_of_the_fixture_tests_passes_with_partial_coverage() -> None:
+    session = run_paths([POLICIES])
+
+    assert session.problems == ()
+    assert session.passed
+    (result,) = session.results
+    assert result.policies == str(POLICIES)
+    assert [c.name for c in result.cases] == [
+        "a small limit buy passes",
+        "two BTC is over max_order_qty",
+        "a market order is refused",
+        "a reused client order id is refused",
+    ]
+    assert result.custom.never_fired == ("never-tested",)
+    assert result.limits.never_fired == ("price_collar_bps",)
+    assert result.coverage_shortfalls(Decimal(50)) == ()
+    assert [c.label for c in result.coverage_shortfalls(Decimal(70))] == [
+        "custom rules",
+        "typed limits",
+    ]
+    assert result.coverage_shortfalls(None) == ()
+
+
+def test_failed_cases_and_files_without_cases_fail_the_session() -> None:
+    failing = run_paths([DATA / "failing"], policies=POLICIES)
+    empty = run_paths([DATA / "empty"], policies=POLICIES)
+
+    assert not failing.passed
+    assert [c.passed for c in failing.results[0].cases] == [True, False, False]
+    assert not empty.passed
+    assert empty.results[0].files[0].empty
+
+
+def test_when_anything_is_bad_then_every_problem_is_reported_and_nothing_runs(
+    tmp_path: Path,
+) -> None:
+    session = run_paths([DATA / "bad", tmp_path / "missing"], policies=POLICIES)
+
+    assert session.results == ()
+    codes = {d.code for d in session.problems}
+    assert {"file.not-found", "test.unknown-key", "context.out-of-bounds"} <= codes
+    assert {"test.unknown-rule", "yaml.syntax", "test.duplicate-case"} <= codes
+    assert list(session.problems) == sorted(session.problems, key=lambda d: d.sort_key())
+
+
+def test_when_the_policies_do_not_load_then_their_problems_are_reported(tmp_path: Path) -> None:
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    limits = tmp_path / "policies" / "risk-limits.yaml"
+    limits.write_text(limits.read_text().replace("max_order_qty: 1", "max_order_qty: -1"))
+
+    session = run_paths([tmp_path / "policies"])
+
+    assert [(d.code, d.location.path) for d in session.problems] == [
+        ("policy.out-of-bounds", str(limits))
+    ]
+
+
+def test_when_no_policy_directory_is_found_then_the_path_is_named(tmp_path: Path) -> None:
+    (tmp_path / "only-tests").mkdir()
+    shutil.copy(POLICIES / "tests" / "small.test.yaml", tmp_path / "only-tests")
+
+    session = run_paths([tmp_path / "only-tests"])
+
+    assert [(d.code, d.location.path, d.hint) for d in session.problems] == [
+        ("test.no-policies", str(tmp_path / "only-tests"), "pass --policies DIR")
+    ]
+
+
+def test_when_there_are_no_test_files_then_the_session_fails_without_problems(
+    tmp_path: Path,
+) -> None:
+    session = run_paths([tmp_path])
+
+    assert session.problems == ()
+    assert session.test_files == 0
+    assert not session.passed
+
+
+def test_the_example_policy_tests_pass_with_full_coverage() -> None:
+    session = run_paths([REPO / "policies"])
+
+    assert session.problems == ()
+    failed = [
+        f"{c.location} {c.name}: {c.reasons}"
+        for r in session.results
+        for c in r.cases
+        if not c.passed
+    ]
+    assert failed == []
+    assert session.passed
+    (result,) = session.results
+    assert result.coverage_shortfalls(Decimal(100)) == ()
