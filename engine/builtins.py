@@ -236,10 +236,13 @@ BALANCE_RULES: tuple[BuiltinRule, ...] = (
     ),
 )
 
+# Exits too: outside the universe no limit applies, not even the price collar, so
+# letting anything through there would fail open. Keep a symbol listed while you unwind it.
 UNKNOWN_INSTRUMENT = BuiltinRule(
     "unknown_instrument",
     "True",
     "the venue or symbol is not in any RiskLimits universe",
+    exits_exempt=False,
 )
 
 ALL_BUILTINS: tuple[BuiltinRule, ...] = (

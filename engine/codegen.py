@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from engine.expr import CheckedExpression, dotted_name
@@ -52,7 +52,9 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
     if needs_exit_flag:
         fields.setdefault(exit_field, f"v{len(fields)}")
 
-    params = ", ".join(["c", "fired", *(f"{k}={k}" for k in constants), "D=D"])
+    params = ", ".join(
+        ["c", "fired", *(f"{k}={k}" for k in constants), "D=D", "FLOORDIV=FLOORDIV", "MOD=MOD"]
+    )
     lines = [f"def {name}({params}):"]
     optional = _optional_objects(rules)
     lines += [f"    {var} = {_read(path, optional)}" for path, var in fields.items()]
@@ -73,7 +75,13 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
     if len(lines) == 1 + len(fields):
         lines.append("    return None")
     source = "\n".join(lines) + "\n"
-    namespace: dict[str, Any] = {"D": Decimal, **constants, "__builtins__": _BUILTINS}
+    namespace: dict[str, Any] = {
+        "D": Decimal,
+        "FLOORDIV": floor_div,
+        "MOD": floor_mod,
+        **constants,
+        "__builtins__": _BUILTINS,
+    }
     exec(compile(source, f"<riskctl {name}>", "exec"), namespace)  # noqa: S102  # source built from checked trees only
     return Compiled(namespace[name], source)
 
@@ -91,6 +99,16 @@ def _read(path: str, optional: set[str]) -> str:
         return f"c.{path}"
     tests = " and ".join(f"c.{g} is not None" for g in guards)
     return f"c.{path} if {tests} else None"
+
+
+def floor_div(a: Decimal | int, b: Decimal | int) -> Decimal:
+    """a // b rounded toward minus infinity, as Python does for ints, for every number."""
+    return (Decimal(a) / b).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def floor_mod(a: Decimal | int, b: Decimal | int) -> Decimal:
+    """a % b with the sign of b, as Python does for ints: a - b * floor(a / b)."""
+    return Decimal(a) - b * floor_div(a, b)
 
 
 # Only what checked expressions can call; everything else is unreachable from generated code.
@@ -145,4 +163,8 @@ class _Rewrite(ast.NodeTransformer):
         if isinstance(node.op, ast.Div):
             # int / int would give a float; Decimal division keeps the result exact.
             node.left = ast.Call(ast.Name("D", ast.Load()), [node.left], [])
+        elif isinstance(node.op, ast.FloorDiv | ast.Mod):
+            # Decimal // and % truncate toward zero, ints floor: one rule (floor) for both.
+            helper = "FLOORDIV" if isinstance(node.op, ast.FloorDiv) else "MOD"
+            return ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], [])
         return node

@@ -7,6 +7,8 @@ zero); a clipped order is evaluated again, and must pass every rule itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from functools import reduce
 from typing import Any
 
@@ -20,6 +22,7 @@ from engine.rulespec import RuleSpec
 __all__ = ["decide", "failure"]
 
 _ALLOWING = frozenset({"alert"})
+MAX_FIX_ROUNDS = 4  # price onto the grid, then notional, then step: three is the most seen
 
 
 def failure(stage: str, code: str, message: str, values: dict[str, Any] | None = None) -> Decision:
@@ -38,9 +41,19 @@ def failure(stage: str, code: str, message: str, values: dict[str, Any] | None =
 def decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
     """The decision for the rules ``program`` fired on ``ctx`` (indexes or (index, error))."""
     decision = _combined(stage, program, ctx, fired)
-    if decision.outcome is Outcome.MODIFY:
-        decision = _recheck_modified(stage, program, ctx, decision)
-    return decision
+    for _ in range(MAX_FIX_ROUNDS):
+        if decision.outcome is not Outcome.MODIFY:
+            return decision
+        again = _evaluate_fixed(stage, program, ctx, decision.modifications)
+        if again.outcome is Outcome.ALLOW:
+            return decision
+        # A reject absorbs; a further fix (say, a notional clip after a price moved up)
+        # narrows the order again, and that order is checked in the next round.
+        decision = combine(decision, again)
+    return combine(
+        decision,
+        failure(stage, "order.fix-not-converging", "the order's fixes did not settle"),
+    )
 
 
 def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
@@ -85,21 +98,18 @@ def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:
     )
 
 
-def _recheck_modified(
-    stage: str, program: ScopeProgram, ctx: StageContext, decision: Decision
+def _evaluate_fixed(
+    stage: str, program: ScopeProgram, ctx: StageContext, modifications: Mapping[str, Decimal]
 ) -> Decision:
-    """Evaluate the modified order again: it must pass every rule itself."""
+    """Evaluate the order with ``modifications`` applied: it must pass every rule itself."""
     assert isinstance(ctx, PreTradeContext)
     data = ctx.model_dump(mode="python")
     data["order"].pop("quote_qty", None)  # the fixed order is sized in base units
-    data["order"].update(decision.modifications)
-    clipped = PreTradeContext.model_validate(data)
+    data["order"].update(modifications)
+    fixed = PreTradeContext.model_validate(data)
     fired: list[Any] = []
-    program.run(clipped, fired)
-    again = _combined(stage, program, clipped, fired)
-    if again.outcome is Outcome.REJECT:
-        return combine(decision, again)
-    return decision
+    program.run(fixed, fired)
+    return _combined(stage, program, fixed, fired)
 
 
 def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseException) -> Decision:
@@ -119,7 +129,7 @@ def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseExce
 
 def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
     nulls = [path for path, value in values.items() if value is None]
-    if nulls:
+    if nulls and isinstance(exc, TypeError) and "NoneType" in str(exc):
         return f"{', '.join(nulls)} {'is' if len(nulls) == 1 else 'are'} null"
     name = type(exc).__name__
     if "DivisionByZero" in name or isinstance(exc, ZeroDivisionError):

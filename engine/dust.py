@@ -41,6 +41,9 @@ class DustLedger:
             self._sizes[key] = size
         return replace(decision, actions=sorted_actions((*decision.actions, "alert")))
 
+    def __bool__(self) -> bool:
+        return bool(self._sizes)
+
     def snapshot(self) -> dict[tuple[str, str], Decimal]:
         with self._lock:
             return dict(self._sizes)

@@ -28,6 +28,7 @@ FUNCTIONS = {"abs": (1, 1), "min": (2, 8), "max": (2, 8), "round": (1, 2)}
 MAX_POWER = 4
 MAX_STRING = 200
 MAX_NODES = 500
+MAX_DEPTH = 40  # checking recurses per level; this keeps it far from Python's stack limit
 
 _COMPARE_ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -74,6 +75,8 @@ def check_expression(
     """Parse and check ``text`` for ``stage``; return the checked expression or the problem."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
+    except (RecursionError, MemoryError):  # the parser's own nesting limit
+        return None, ExprProblem("expr.too-large", "the expression nests too deeply to parse")
     except SyntaxError as exc:
         return None, ExprProblem(
             "expr.syntax",
@@ -82,9 +85,11 @@ def check_expression(
             max((exc.offset or 1) - 1, 0),
         )
     nodes = sum(1 for _ in ast.walk(tree))
-    if nodes > MAX_NODES:
+    if nodes > MAX_NODES or _depth(tree) > MAX_DEPTH:
         return None, ExprProblem(
-            "expr.too-large", f"the expression has {nodes} parts; the limit is {MAX_NODES}"
+            "expr.too-large",
+            f"the expression has {nodes} parts nested {_depth(tree)} deep; "
+            f"the limits are {MAX_NODES} parts and {MAX_DEPTH} levels",
         )
     checker = _Checker(text.strip(), symbol_table(stage))
     try:
@@ -110,6 +115,16 @@ def check_expression(
         decimals=checker.decimals,
     )
     return checked, None
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth, measured without recursion (the tree may be hostile)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _problem(node: ast.AST, code: str, message: str, hint: str | None = None) -> ExprProblem:
@@ -274,6 +289,10 @@ class _Checker:
         if not isinstance(node.op, _ARITH):
             raise _Refused(_problem(node, "expr.forbidden", "bitwise operators are not allowed"))
         if isinstance(node.op, ast.Pow):
+            if any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node.left)
+            ):
+                raise _Refused(_problem(node, "expr.forbidden", "powers may not be nested"))
             exponent = node.right
             if not (
                 isinstance(exponent, ast.Constant)

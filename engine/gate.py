@@ -21,7 +21,7 @@ from engine.context import CONTEXTS, StageContext
 from engine.decide import decide, failure
 from engine.decision import Decision, Outcome
 from engine.dust import DustLedger
-from engine.errors import Diagnostic, Location, PolicyLoadError
+from engine.errors import Diagnostic, Location, PolicyLoadError, redact
 from engine.kinds import RiskLimits
 from engine.ruleset import compile_bundle
 from engine.validation import diagnostics_from
@@ -80,6 +80,8 @@ class Gate:
             if not ctx.is_cancel():  # a cancel is never blocked: it runs no rules
                 program.run(ctx, fired)
             if not fired:
+                if self._dust:  # only while some position is known to be dust
+                    self._dust.note(ctx, Decision(stage, _ALLOW))
                 bundle = rules.bundle
                 elapsed = time.perf_counter_ns() - start
                 return Decision(stage, _ALLOW, (), (), _NONE, bundle.hash, bundle.versions, elapsed)
@@ -115,6 +117,10 @@ class Gate:
             rules = compile_bundle(bundle)
         except PolicyLoadError as exc:
             return exc.diagnostics
+        except Exception as exc:  # noqa: BLE001  # a reload never takes the process down
+            where = Location(", ".join(str(p) for p in paths))
+            message = f"the new bundle could not be built: {type(exc).__name__}: {exc}"
+            return (Diagnostic("reload.failed", redact(message), where),)
         problems = _immutable_changes(self._rules.bundle, bundle)
         if problems:
             return tuple(problems)

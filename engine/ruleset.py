@@ -120,7 +120,7 @@ def _custom_rules(policies: tuple[LoadedPolicy, ...]) -> tuple[list[RuleSpec], l
         for path, text, stage, expect in _expressions(policy):
             checked, problem = check_expression(text, stage, expect=expect)
             if problem is not None:
-                problems.append(_located(policy, path, text, problem))
+                problems.append(_located(policy, path, problem))
                 continue
             document = policy.document
             if isinstance(document, Rules) and checked is not None:
@@ -163,21 +163,9 @@ def _expressions(policy: LoadedPolicy) -> Iterator[tuple[tuple[str | int, ...], 
             yield ("spec", "alerts", i, "metric"), alert.metric, alert.stage, Type.NUMBER
 
 
-def _located(
-    policy: LoadedPolicy, path: tuple[str | int, ...], text: str, problem: ExprProblem
-) -> Diagnostic:
-    """Point into the expression when the YAML scalar is on one line, else at its start."""
-    base = policy.source.location(path)
-    line, column = base.line, base.column
-    source_lines = policy.source.text.splitlines()
-    if problem.line == 0 and 0 < line <= len(source_lines):
-        raw = source_lines[line - 1][column - 1 :]
-        offset = 1 if raw[:1] in "'\"" else 0
-        if raw[offset:].startswith(text.strip()):
-            column += offset + problem.column
-    else:
-        line += problem.line
-    location = Location(base.path, line, column, base.pointer)
+def _located(policy: LoadedPolicy, path: tuple[str | int, ...], problem: ExprProblem) -> Diagnostic:
+    """Point at the offending part of the expression, wherever the YAML put its text."""
+    location = policy.source.location_in_scalar(path, problem.line, problem.column)
     return Diagnostic(problem.code, problem.message, location, hint=problem.hint)
 
 

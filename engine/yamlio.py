@@ -88,6 +88,35 @@ class LoadedYaml:
         line, column = locate(self.root, path, at_key=at_key)
         return Location(self.path, line, column, pointer(path))
 
+    def location_in_scalar(self, path: Sequence[str | int], line: int, column: int) -> Location:
+        """Where (0-based) ``line``:``column`` of a string value's content sits in the file.
+
+        Handles plain and quoted one-line scalars, ``|`` literal blocks (lines map to lines)
+        and ``>`` folded blocks or multi-line plain scalars (lines joined by single spaces).
+        Falls back to the value's start when the layout is anything else.
+        """
+        base = self.location(path)
+        lines = self.text.splitlines()
+        if not 0 < base.line <= len(lines):
+            return base
+        first = lines[base.line - 1][base.column - 1 :]
+        if first[:1] in "|>":
+            block = _block_lines(lines, base.line)
+            segments = [(base.line + 1 + i, text) for i, text in enumerate(block)]
+            if first[0] == "|":
+                segments = segments[line : line + 1]
+                line = 0
+        else:
+            quote = 1 if first[:1] in "'\"" else 0
+            segments = [(base.line, " " * (base.column - 1 + quote) + first[quote:])]
+            segments += [
+                (base.line + 1 + i, t) for i, t in enumerate(_block_lines(lines, base.line))
+            ]
+        found = _walk_segments(segments, column) if line == 0 else None
+        if found is None:
+            return base
+        return Location(self.path, found[0], found[1], base.pointer)
+
 
 def read_yaml(path: Path, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Read one policy file. Returns the document, or ``None`` and the reasons it was refused."""
@@ -174,6 +203,30 @@ def locate(root: Any, path: Sequence[str | int], *, at_key: bool = False) -> tup
         line, col = found
         node = node[step]
     return line + 1, col + 1
+
+
+def _block_lines(lines: list[str], key_line: int) -> list[str]:
+    """Continuation lines of a scalar whose key is on 1-based ``key_line``."""
+    key_indent = len(lines[key_line - 1]) - len(lines[key_line - 1].lstrip())
+    block = []
+    for text in lines[key_line:]:
+        if text.strip() and len(text) - len(text.lstrip()) <= key_indent:
+            break
+        block.append(text)
+    return block
+
+
+def _walk_segments(segments: list[tuple[int, str]], offset: int) -> tuple[int, int] | None:
+    """Map an offset in the space-joined, stripped segments to a 1-based (line, column)."""
+    for number, text in segments:
+        content = text.strip()
+        if not content:
+            continue
+        if offset <= len(content):
+            indent = len(text) - len(text.lstrip())
+            return number, indent + offset + 1
+        offset -= len(content) + 1
+    return None
 
 
 def _own_position(node: Any) -> tuple[int, int]:
