@@ -1,30 +1,95 @@
-"""Checks beyond the schema, run by ``riskctl lint`` and before every (re)load."""
+"""Checks beyond the schema, run by ``riskctl lint`` and before every (re)load.
+
+:func:`lint_paths` loads what loads, then runs one check module after another over the
+documents that loaded; each check only yields bare findings. This dispatcher alone
+reads raw file text, applies inline waivers (:mod:`engine.lint.waivers`) and sorts:
+
+==================  ============================================================
+``expressions``     constant conditions, division by a value that can be 0
+``consistency``     alerts, inventory bands, breakers, duplicate names, shadowed rules
+``scopes``          RiskLimits scopes: duplicates, outside the universe, loosening
+``coverage``        every traded symbol has order, notional, collar and loss limits
+``hygiene``         nothing that looks like a credential (raw text of every file)
+``changes``         with ``base``: a changed document bumps metadata.version
+==================  ============================================================
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import Diagnostic
-from engine.loader import load_documents
+from engine.lint import changes, consistency, coverage, expressions, hygiene, scopes
+from engine.lint.catalog import CATALOG
+from engine.lint.waivers import Waivers
+from engine.loader import LoadedPolicy, load_documents
 from engine.ruleset import check_bundle
-from engine.yamlio import iter_files
+from engine.yamlio import MAX_FILE_BYTES, iter_files
 
 __all__ = ["LintReport", "lint_paths"]
+
+_SEMANTIC_CHECKS = (expressions.check, consistency.check, scopes.check, coverage.check)
 
 
 @dataclass(frozen=True, slots=True)
 class LintReport:
-    """Every diagnostic found, and how many files were read."""
+    """Every diagnostic left after waivers, how many files were read, how many were waived."""
 
     diagnostics: tuple[Diagnostic, ...]
     files: int
+    waived: int = 0
 
 
-def lint_paths(paths: Sequence[str | Path]) -> LintReport:
-    """Load the policies under ``paths`` and run every check; never raises on bad input."""
+def lint_paths(
+    paths: Sequence[str | Path],
+    *,
+    base: str | None = None,
+    today: dt.date | None = None,
+) -> LintReport:
+    """Load the policies under ``paths`` and run every check; never raises on bad input.
+
+    ``base`` (a git revision) also checks that changed documents bump metadata.version;
+    ``today`` decides which waivers have expired (default: the current UTC date).
+    """
+    files = list(iter_files([Path(p) for p in paths if Path(p).exists()]))
     policies, problems = load_documents(paths)
+    texts = _texts(files)
     problems += check_bundle(policies)
-    files = sum(1 for _ in iter_files([Path(p) for p in paths if Path(p).exists()]))
-    return LintReport(tuple(sorted(problems, key=Diagnostic.sort_key)), files)
+    problems += _findings(policies, texts, base)
+    waivers = Waivers(texts, today=today or dt.datetime.now(dt.UTC).date())
+    kept, waived = waivers.apply(problems)
+    skipped = [] if base is not None else [c for c in CATALOG if c.startswith("change.")]
+    kept += waivers.findings(checked={p.path for p in policies}, skipped_codes=skipped)
+    return LintReport(tuple(sorted(kept, key=Diagnostic.sort_key)), len(files), waived)
+
+
+def _findings(
+    policies: tuple[LoadedPolicy, ...], texts: dict[str, str], base: str | None
+) -> list[Diagnostic]:
+    """Bare findings of every check."""
+    found: list[Diagnostic] = []
+    for check in _SEMANTIC_CHECKS:
+        found.extend(check(policies))
+    found.extend(hygiene.check(texts))
+    if base is not None:
+        found.extend(changes.check(policies, base=base))
+    return found
+
+
+def _texts(files: list[Path]) -> dict[str, str]:
+    """Raw text of every readable policy file, keyed as diagnostics name it."""
+    texts: dict[str, str] = {}
+    for file in files:
+        try:
+            raw = file.read_bytes()
+        except OSError:
+            continue  # the loader reports it
+        if len(raw) <= MAX_FILE_BYTES:
+            try:
+                texts[str(file)] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                continue  # the loader reports it
+    return texts

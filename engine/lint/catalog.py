@@ -50,4 +50,41 @@ CATALOG: dict[str, str] = {
     "expr.nullable": "A condition may be null, which is neither true nor false.",
     "expr.always-same": "A test in an expression always has the same result.",
     "rule.duplicate-id": "Two rules share an id.",
+    "expr.constant-condition": "A condition or part of one is always true or always false.",
+    "expr.division-by-zero-risk": "An expression divides by a value that can be 0, unguarded.",
+    "rule.shadowed": "A rule repeats the stage, scope, mode and condition of an earlier rule.",
+    # consistency
+    "alert.warn-beyond-critical": "An alert's warn level is past its critical level.",
+    "alert.duplicate-name": "Two alerts share a name.",
+    "breaker.duplicate-name": "Two circuit breakers share a name.",
+    "breaker.cooldown-shorter-than-window": "A breaker cools down before its count window ends.",
+    "bands.unordered": "Inventory bands do not strictly increase (they overlap or repeat).",
+    "bands.hysteresis-too-wide": "A band set's hysteresis is wider than its narrowest band.",
+    "bands.ratio-above-one": "A position_ratio band ends above 1, which the ratio never reaches.",
+    # limits
+    "limits.duplicate-scope": "RiskLimits.scoped lists the same scope twice.",
+    "limits.scope-outside-universe": "A scoped limit names a venue or symbol not in spec.venues.",
+    "limits.looser-than-parent": "A more specific scope sets a looser limit than a wider one.",
+    "limits.position-below-order": "max_position_qty is below max_order_qty for a symbol.",
+    "limits.coverage": "A traded symbol lacks an order-size, notional, collar or loss limit.",
+    # change discipline (lint --base)
+    "change.bad-base": "The --base revision cannot be read.",
+    "change.version-not-bumped": "A document changed since --base but kept its version.",
+    "change.version-decreased": "A document's metadata.version is lower than at --base.",
+    # hygiene
+    "hygiene.secret": "A policy file holds something that looks like a credential.",
+    # waivers
+    "waiver.missing-reason": "A waiver comment names no code or gives no reason.",
+    "waiver.unknown-code": "A waiver names a code riskctl does not have.",
+    "waiver.bad-expiry": "A waiver's until: date is not a YYYY-MM-DD date.",
+    "waiver.expired": "A waiver's until: date has passed; its finding is reported again.",
+    "waiver.unused": "A waiver suppresses nothing on its line.",
+    # reloads and policy test files (reported by the gate and `riskctl test`)
+    "reload.immutable-changed": "A reload changes the environment or the venue accounts.",
+    "reload.failed": "A reload failed for a reason other than a located policy problem.",
+    "order.fix-not-converging": "Fixing an order (clip, round) did not settle on one that passes.",
+    "test.no-policies": "No policy files were found to run a policy test file against.",
+    "test.not-a-mapping": "A policy test file is not a mapping.",
+    "test.duplicate-case": "Two cases of a policy test file share a name.",
+    "test.unknown-rule": "A policy test case names a rule id the policies do not have.",
 }
