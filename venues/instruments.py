@@ -23,6 +23,11 @@ DECIMAL_PLACES = 2
 SIGNIFICANT_DIGITS = 3
 TICK_SIZE = 4
 
+# Venues whose ccxt class overrides amount_to_precision / price_to_precision, so the market's
+# precision values mean something other than precisionMode says (read from ccxt's sources).
+_AMOUNT_MODE = {"bitfinex": DECIMAL_PLACES}  # amounts: up to 8 decimals, not 8 digits
+_PRICE_MAX_DECIMALS = {"bitfinex": 8}  # prices: 5 significant digits AND at most 8 decimals
+
 _TYPES = {"spot": "spot", "margin": "spot", "swap": "swap", "future": "future", "option": "option"}
 
 
@@ -35,7 +40,10 @@ def instrument_from_market(
     amount = limits.get("amount") or {}
     cost = limits.get("cost") or {}
     price_grid = _grid(precision.get("price"), precision_mode)
-    qty_grid = _grid(precision.get("amount"), precision_mode)
+    qty_grid = _grid(precision.get("amount"), _AMOUNT_MODE.get(venue, precision_mode))
+    max_decimals = _PRICE_MAX_DECIMALS.get(venue)
+    if max_decimals is not None and price_grid["increment"] is None:
+        price_grid = {**price_grid, "increment": Decimal(1).scaleb(-max_decimals)}
     return Instrument(
         venue=venue,
         symbol=str(market["symbol"]),
