@@ -56,8 +56,7 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
         ["c", "fired", *(f"{k}={k}" for k in constants), "D=D", "FLOORDIV=FLOORDIV", "MOD=MOD"]
     )
     lines = [f"def {name}({params}):"]
-    optional = _optional_objects(rules)
-    lines += [f"    {var} = {_read(path, optional)}" for path, var in fields.items()]
+    lines += _prologue(fields, _optional_objects(rules))
     in_exit_block = False
     for index, (rule, test) in enumerate(zip(rules, tests, strict=True)):
         # Consecutive rules that exits skip share one `if not is_exit:` test.
@@ -91,14 +90,32 @@ def _optional_objects(rules: Sequence[RuleCode]) -> set[str]:
     return {p for s in stages for p, nullable in symbol_table(s).objects.items() if nullable}
 
 
-def _read(path: str, optional: set[str]) -> str:
-    """``c.a.b``, guarded so a field of a missing optional group reads as None."""
-    parts = path.split(".")
-    guards = [".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in optional]
-    if not guards:
-        return f"c.{path}"
-    tests = " and ".join(f"c.{g} is not None" for g in guards)
-    return f"c.{path} if {tests} else None"
+def _prologue(fields: dict[str, str], optional: set[str]) -> list[str]:
+    """Read each group once (``g0 = c.order``), then each field from its group's local.
+
+    A field of an optional group that is absent (``instrument`` is None) reads as None.
+    """
+    groups: dict[str, str] = {"": "c"}
+    lines: list[str] = []
+
+    def local(path: str) -> str:
+        if path not in groups:
+            parent, _, leaf = path.rpartition(".")
+            holder = local(parent)
+            name = f"g{len(groups) - 1}"
+            lines.append(f"    {name} = {_attr(holder, leaf, parent in optional)}")
+            groups[path] = name
+        return groups[path]
+
+    reads = []
+    for path, var in fields.items():
+        parent, _, leaf = path.rpartition(".")
+        reads.append(f"    {var} = {_attr(local(parent), leaf, parent in optional)}")
+    return lines + reads
+
+
+def _attr(holder: str, leaf: str, optional: bool) -> str:
+    return f"{holder}.{leaf} if {holder} is not None else None" if optional else f"{holder}.{leaf}"
 
 
 def floor_div(a: Decimal | int, b: Decimal | int) -> Decimal:

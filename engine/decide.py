@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import reduce
 from typing import Any
 
 from engine.context import PreTradeContext, StageContext
-from engine.decision import Decision, Outcome, RuleHit, combine, sorted_actions
+from engine.decision import Decision, Outcome, RuleHit, combine, combine_all, sorted_actions
 from engine.errors import redact
 from engine.modify import ACTION_OF, modification
 from engine.ruleset import ScopeProgram
@@ -57,13 +56,17 @@ def decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any
 
 
 def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
-    parts = [
-        _error_decision(stage, program.specs[item[0]], ctx, item[1])
-        if isinstance(item, tuple)
-        else _hit_decision(stage, program.specs[item], ctx)
-        for item in fired
-    ]
-    return reduce(combine, parts, Decision(stage, Outcome.ALLOW))
+    if not fired:
+        return Decision(stage, Outcome.ALLOW)
+    specs = program.specs
+    return combine_all(
+        [
+            _error_decision(stage, specs[item[0]], ctx, item[1])
+            if isinstance(item, tuple)
+            else _hit_decision(stage, specs[item], ctx)
+            for item in fired
+        ]
+    )
 
 
 def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
@@ -139,11 +142,11 @@ def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
 
 def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for path in spec.expr.fields:
-        node: Any = ctx
-        for part in path.split("."):
-            node = None if node is None else getattr(node, part)
-        values[path] = node
+    for path, read in spec.readers:
+        try:
+            values[path] = read(ctx)
+        except AttributeError:  # a field of an optional group that is absent
+            values[path] = None
     if spec.limit is not None:
         values["limit"] = spec.limit
         values["scope"] = spec.scope_label

@@ -10,12 +10,12 @@ on outcomes and monotone: adding a hit can never make a decision more permissive
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine"]
+__all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
 
 
 class Outcome(enum.IntEnum):
@@ -109,23 +109,34 @@ def sorted_actions(actions: Iterable[str]) -> tuple[str, ...]:
 
 def combine(first: Decision, second: Decision) -> Decision:
     """The most restrictive of two decisions for the same stage; hits from both, in order."""
-    modifications = dict(first.modifications)
-    for key, value in second.modifications.items():
-        modifications[key] = min(value, modifications[key]) if key in modifications else value
-    outcome = max(first.outcome, second.outcome)
-    actions = sorted_actions((*first.actions, *second.actions))
+    return combine_all((first, second))
+
+
+def combine_all(decisions: Sequence[Decision]) -> Decision:
+    """``combine`` over many decisions in one pass (the gate's path when several rules fire)."""
+    first = decisions[0]
+    modifications: dict[str, Decimal] = {}
+    outcome = Outcome.ALLOW
+    actions: list[str] = []
+    hits: list[RuleHit] = []
+    for decision in decisions:
+        for key, value in decision.modifications.items():
+            modifications[key] = min(value, modifications[key]) if key in modifications else value
+        outcome = max(outcome, decision.outcome)
+        actions += decision.actions
+        hits += decision.hits
     if outcome is Outcome.REJECT:  # a rejected order is not sent, clipped or not
         modifications = {}
-        actions = tuple(a for a in actions if a not in _FIX_ACTIONS)
+        actions = [a for a in actions if a not in _FIX_ACTIONS]
     return Decision(
         stage=first.stage,
         outcome=outcome,
-        actions=actions,
-        hits=first.hits + second.hits,
+        actions=sorted_actions(actions),
+        hits=tuple(hits),
         modifications=modifications,
-        bundle_hash=first.bundle_hash or second.bundle_hash,
-        versions=first.versions or second.versions,
-        eval_ns=first.eval_ns + second.eval_ns,
+        bundle_hash=next((d.bundle_hash for d in decisions if d.bundle_hash), ""),
+        versions=next((d.versions for d in decisions if d.versions), {}),
+        eval_ns=sum(d.eval_ns for d in decisions),
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
+from typing import Any
 
 from engine.expr import CheckedExpression
 from engine.fields import Scope
@@ -33,3 +36,9 @@ class RuleSpec:
     limit: Decimal | int | None = None
     scope_label: str = ""
     modify: str | None = None
+    readers: tuple[tuple[str, Callable[[Any], Any]], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Getters for the values a hit reports, built once instead of on every hit.
+        readers = tuple((path, attrgetter(path)) for path in self.expr.fields)
+        object.__setattr__(self, "readers", readers)

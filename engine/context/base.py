@@ -37,16 +37,33 @@ def derived(description: str, *, always: bool = False) -> Any:
 
 
 class ContextModel(BaseModel):
-    """Base of every context model: strict keys, no NaN, derived fields refused as input."""
+    """Base of every context model: strict keys, no NaN."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    DERIVED: ClassVar[tuple[str, ...]] = ()
+
+
+class DerivedModel(ContextModel):
+    """A context model with derived fields: they are refused as input and set by riskctl.
+
+    Only models that have derived fields pay for the check (validation is per order).
+    """
+
+    DERIVED: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.DERIVED = frozenset(
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("readOnly")
+        )
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_derived(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            given = [k for k in cls.DERIVED if k in data]
+            given = sorted(k for k in cls.DERIVED if k in data)
             if given:
                 raise ValueError(
                     f"{', '.join(given)} is derived by riskctl; remove it from the input"

@@ -7,13 +7,23 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from engine.context.base import ContextModel, Ms, Name, Num, Price, Qty, Side, StageContext, derived
+from engine.context.base import (
+    ContextModel,
+    DerivedModel,
+    Ms,
+    Name,
+    Num,
+    Price,
+    Qty,
+    Side,
+    StageContext,
+    derived,
+)
 
 
-class Event(ContextModel):
+class Event(DerivedModel):
     """A market-data or account event as it arrives."""
 
-    DERIVED = ("age_ms", "seq_gap", "crossed")
     type: Literal["trade", "book", "ticker", "balance", "order_update"] = Field(
         description="What the event is."
     )
@@ -77,10 +87,9 @@ class Signal(ContextModel):
     price: Price | None = Field(default=None, description="Intended price; null for market.")
 
 
-class Strategy(ContextModel):
+class Strategy(DerivedModel):
     """The strategy's standing."""
 
-    DERIVED = ("loss_budget_used_pct",)
     enabled: bool = Field(default=True, description="False when the strategy was disabled.")
     loss_budget: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="Loss the strategy may take today, quote currency."

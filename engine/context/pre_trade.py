@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from engine.context.base import (
     TEN_THOUSAND,
     ContextModel,
+    DerivedModel,
     InstrumentLookup,
     Ms,
     Name,
@@ -29,10 +30,9 @@ DEFAULT_STEP = Decimal("0.00000001")  # quote-sized orders without an instrument
 Money = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 
 
-class Market(ContextModel):
+class Market(DerivedModel):
     """Top of book for the order's symbol at its venue."""
 
-    DERIVED = ("mid", "spread_bps")
     bid: Price | None = Field(default=None, description="Best bid; null when the book has no bid.")
     ask: Price | None = Field(default=None, description="Best ask; null when the book has no ask.")
     age_ms: Ms = Field(description="Age of this quote in milliseconds.")
@@ -49,10 +49,9 @@ class Market(ContextModel):
         return self
 
 
-class Position(ContextModel):
+class Position(DerivedModel):
     """The strategy's position in the order's symbol at its venue, before the order."""
 
-    DERIVED = ("notional", "qty_after")
     qty: Num = Field(default=Decimal(0), description="Signed position in base units (short < 0).")
     avg_price: Price | None = Field(
         default=None, description="Average entry price; null when flat."
@@ -114,19 +113,9 @@ class Instrument(InstrumentSpec):
     )
 
 
-class Order(ContextModel):
+class Order(DerivedModel):
     """An order about to be sent (or a cancel or amend of one)."""
 
-    DERIVED = (
-        "notional",
-        "valuation_price",
-        "signed_qty",
-        "reduces_position",
-        "is_exit",
-        "price_on_grid",
-        "qty_on_grid",
-        "type_supported",
-    )
     venue: Name = Field(description="Venue id, e.g. binance.")
     symbol: Name = Field(description="Unified symbol, e.g. BTC/USDT.")
     side: Side = Field(description="buy or sell.")

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from engine.context.base import (
     TEN_THOUSAND,
     ContextModel,
+    DerivedModel,
     InstrumentLookup,
     Ms,
     Name,
@@ -81,10 +82,9 @@ class OrderSendContext(StageContext):
         return fill_instrument(data, "request", instrument_of)
 
 
-class Fill(ContextModel):
+class Fill(DerivedModel):
     """A fill report from the venue."""
 
-    DERIVED = ("slippage_bps",)
     venue: Name = Field(description="Venue id.")
     symbol: Name = Field(description="Unified symbol.")
     client_order_id: Name = Field(description="Client order id of the filled order.")

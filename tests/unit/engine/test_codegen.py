@@ -133,35 +133,33 @@ def test_when_literals_differ_only_in_trailing_zeros_then_each_keeps_its_own_tex
 # -- what generated code can touch ------------------------------------------------------------
 
 
-def _context_path(node: ast.AST) -> str | None:
-    """``a.b`` for ``c.a.b`` (an attribute chain over the context parameter), else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name) and node.id == "c" and parts:
-        return ".".join(reversed(parts))
-    return None
-
-
 def attribute_reads(source: str) -> tuple[list[str], list[ast.Attribute]]:
-    """Context paths read into locals (``vN = c.<path>``, guarded or not), and every other
-    attribute access in the program.
+    """Context paths read into field locals (``vN = gK.leaf``, guarded or not), and every
+    other attribute access in the program.
 
-    ``fired.append`` is the program's only other attribute: how it reports rules.
+    Groups are read once into ``gN = c.<group>``; ``fired.append`` is the program's only
+    other attribute: how it reports rules.
     """
     tree = ast.parse(source)
+    groups: dict[str, str] = {"c": ""}
     reads: list[str] = []
     allowed: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            value = node.value.body if isinstance(node.value, ast.IfExp) else node.value
-            path = _context_path(value)
-            if path is not None:
-                reads.append(path)
-                for inner in ast.walk(node.value):
-                    if isinstance(inner, ast.Attribute) and _context_path(inner) is not None:
-                        allowed.add(id(inner))
+        if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)):
+            continue
+        value = node.value.body if isinstance(node.value, ast.IfExp) else node.value
+        path = _context_path(value, groups)
+        if path is None:
+            continue
+        target = node.targets[0].id
+        if target.startswith("g"):
+            groups[target] = path
+        else:
+            reads.append(path)
+        for inner in ast.walk(node.value):
+            if isinstance(inner, ast.Attribute) and _context_path(inner, groups) is not None:
+                allowed.add(id(inner))
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)
             and node.attr == "append"
@@ -171,6 +169,19 @@ def attribute_reads(source: str) -> tuple[list[str], list[ast.Attribute]]:
             allowed.add(id(node))
     others = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and id(n) not in allowed]
     return reads, others
+
+
+def _context_path(node: ast.AST, groups: dict[str, str]) -> str | None:
+    """``order.qty`` for ``c.order.qty`` or ``g1.qty`` where ``g1 = c.order``."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not parts or not isinstance(node, ast.Name) or node.id not in groups:
+        return None
+    prefix = groups[node.id]
+    tail = ".".join(reversed(parts))
+    return f"{prefix}.{tail}" if prefix else tail
 
 
 def test_when_source_is_generated_then_only_context_reads_use_attributes() -> None:
