@@ -23,6 +23,7 @@ from engine.decision import Decision, Outcome
 from engine.dust import DustLedger
 from engine.errors import Diagnostic, Location, PolicyLoadError, redact
 from engine.kinds import RiskLimits
+from engine.money import under_engine_decimal
 from engine.ruleset import compile_bundle
 from engine.validation import diagnostics_from
 
@@ -41,6 +42,15 @@ class Gate:
             rules.warm()
         self._rules = rules
         self._dust = DustLedger()
+
+    @under_engine_decimal
+    def context(self, stage: str, data: Mapping[str, Any]) -> StageContext:
+        """Validate raw context data for ``stage`` with the bundle's defaults filled in.
+
+        Raises pydantic's ValidationError (for callers that locate errors in their input);
+        ``evaluate`` does the same and turns a failure into a reject instead.
+        """
+        return CONTEXTS[stage].model_validate(self.complete(stage, data))
 
     def complete(
         self, stage: str, context: StageContext | Mapping[str, Any]
@@ -65,6 +75,7 @@ class Gate:
 
     # -- evaluation ----------------------------------------------------------------
 
+    @under_engine_decimal
     def evaluate(self, stage: str, context: StageContext | Mapping[str, Any]) -> Decision:
         """Decide one context at ``stage``. Never raises; any failure is a reject."""
         start = time.perf_counter_ns()

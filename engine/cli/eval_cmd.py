@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(problems)
     model = CONTEXTS[args.stage]
     try:
-        context = model.model_validate(gate.complete(args.stage, source.data))
+        context = gate.context(args.stage, source.data)
     except ValidationError as exc:
         located = diagnostics_from(
             exc, locate=lambda p, k: source.location(p, at_key=k), model=model

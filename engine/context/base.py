@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 STAGES = ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor")
 TEN_THOUSAND = Decimal(10_000)
 
-Num = Annotated[Decimal, Field(allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-Qty = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+# Bounds far beyond any real market, so every derived value stays exact in 50 digits.
+LIMIT = Decimal("1e15")
+Num = Annotated[Decimal, Field(ge=-LIMIT, le=LIMIT, allow_inf_nan=False)]
+Price = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
+Qty = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
 Ms = Annotated[int, Field(ge=0)]
 Side = Literal["buy", "sell"]
 Name = Annotated[str, Field(min_length=1, max_length=100)]

@@ -16,6 +16,8 @@ from engine.fields import MAX_MONEY, MAX_QTY, StrictModel, Symbol, VenueId
 __all__ = ["InstrumentSpec", "InstrumentsSpec"]
 
 Positive = Annotated[Decimal, Field(gt=0, le=MAX_QTY, allow_inf_nan=False)]
+# Grid steps: no venue quotes finer than 1e-18, and the bound keeps grid division exact.
+Increment = Annotated[Decimal, Field(ge=Decimal("1e-18"), le=MAX_QTY, allow_inf_nan=False)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, le=MAX_MONEY, allow_inf_nan=False)]
 Digits = Annotated[int, Field(ge=0, le=18, strict=True)]
 
@@ -28,10 +30,10 @@ class InstrumentSpec(StrictModel):
     type: Literal["spot", "swap", "future", "option"] = Field(
         default="spot", description="Market type; balance checks on sells apply to spot only."
     )
-    price_increment: Positive | None = Field(
+    price_increment: Increment | None = Field(
         default=None, description="Tick size: every price must be a multiple of it."
     )
-    qty_increment: Positive | None = Field(
+    qty_increment: Increment | None = Field(
         default=None, description="Step size: every quantity must be a multiple of it."
     )
     price_sig_digits: Digits | None = Field(

@@ -37,7 +37,7 @@ __all__ = [
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
-Completer = Callable[[str, Mapping[str, Any]], Any]
+ContextBuilder = Callable[[str, Mapping[str, Any]], StageContext]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +138,12 @@ def load_test_file(path: Path) -> tuple[PolicyTestFile | None, list[Diagnostic]]
     return PolicyTestFile(source.path, document, source), []
 
 
-def prepare(file: PolicyTestFile, complete: Completer) -> tuple[PreparedFile, list[Diagnostic]]:
-    """Validate every case's context, after ``complete`` adds the policies' defaults.
+def prepare(file: PolicyTestFile, build: ContextBuilder) -> tuple[PreparedFile, list[Diagnostic]]:
+    """Validate every case's context with ``build``.
 
-    ``complete`` is :meth:`engine.gate.Gate.complete`: it fills in what the engine would
-    (the instrument from the bundle), so a case sees exactly what production would.
+    ``build`` is :meth:`engine.gate.Gate.context`: it fills in what the engine would (the
+    instrument from the bundle) and validates as the gate does, so a case sees exactly
+    what production would.
     """
     source = file.source
     cases: list[LoadedCase] = []
@@ -150,7 +151,7 @@ def prepare(file: PolicyTestFile, complete: Completer) -> tuple[PreparedFile, li
     for index, case in enumerate(file.document.cases):
         model = CONTEXTS[case.stage]
         try:
-            context = model.model_validate(complete(case.stage, case.context))
+            context = build(case.stage, case.context)
         except ValidationError as exc:
             found = diagnostics_from(exc, locate=_in_context(source, index), model=model)
             problems += [_recode(d, "context.") for d in found]

@@ -107,7 +107,7 @@ def _prepare(
     prepared: list[PreparedFile] = []
     problems: list[Diagnostic] = []
     for file in files:
-        ready, found = prepare(file, gate.complete)
+        ready, found = prepare(file, gate.context)
         prepared.append(ready)
         problems += found
     problems += unknown_rule_ids(files, set(custom_rule_ids(bundle)) | builtin_rule_ids())

@@ -1,0 +1,63 @@
+"""The decimal arithmetic context every evaluation runs under.
+
+Decimal operators use the calling thread's context, which other libraries change (ccxt's
+decimal_to_precision sets ROUND_HALF_UP and extra traps). The gate evaluates, and
+validates contexts, under one fixed context so a decision never depends on who ran
+before it in the thread: 50 digits (exact for every bounded context value and grid
+quotient), banker's rounding, and traps that turn silent NaN or infinity into errors,
+which fail closed.
+"""
+
+from __future__ import annotations
+
+import decimal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+__all__ = ["ENGINE_DECIMAL", "engine_decimal", "under_engine_decimal"]
+
+ENGINE_DECIMAL = decimal.Context(
+    prec=50,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+_local = threading.local()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _thread_context() -> decimal.Context:
+    # One copy per thread: contexts carry mutable flags and must not be shared.
+    context: decimal.Context | None = getattr(_local, "context", None)
+    if context is None:
+        context = _local.context = ENGINE_DECIMAL.copy()
+    return context
+
+
+def under_engine_decimal(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` under the engine's decimal context; the caller's is restored after."""
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        saved = decimal.getcontext()
+        mine = _thread_context()
+        if saved is mine:
+            return func(*args, **kwargs)
+        decimal.setcontext(mine)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            decimal.setcontext(saved)
+
+    wrapper.__doc__ = func.__doc__
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+@contextmanager
+def engine_decimal() -> Iterator[decimal.Context]:
+    """``with engine_decimal():`` for code outside the gate that builds contexts."""
+    with decimal.localcontext(_thread_context()) as context:
+        yield context
