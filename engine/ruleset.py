@@ -10,7 +10,7 @@ for one scope: custom rules whose scope matches plus the typed limits resolved f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +19,11 @@ from engine.codegen import Compiled, RuleCode, generate
 from engine.context.pre_trade import Instrument
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.expr import CheckedExpression, ExprProblem, check_expression
-from engine.kinds import AlertThresholds, CircuitBreakers, Instruments, RiskLimits, Rules
+from engine.kinds import Instruments, RiskLimits, Rules
 from engine.limits import builtin_specs
 from engine.loader import LoadedPolicy
+from engine.policy_expressions import expressions
 from engine.rulespec import RuleSpec
-from engine.symbols import Type
 
 __all__ = ["RuleSet", "RuleSpec", "ScopeProgram", "check_bundle", "compile_bundle"]
 
@@ -117,8 +117,11 @@ def _custom_rules(policies: tuple[LoadedPolicy, ...]) -> tuple[list[RuleSpec], l
     problems: list[Diagnostic] = []
     seen: dict[str, Location] = {}
     for policy in policies:
-        for path, text, stage, expect in _expressions(policy):
-            checked, problem = check_expression(text, stage, expect=expect)
+        for expression in expressions(policy):
+            path = expression.path
+            checked, problem = check_expression(
+                expression.text, expression.stage, expect=expression.expect
+            )
             if problem is not None:
                 problems.append(_located(policy, path, problem))
                 continue
@@ -147,20 +150,6 @@ def _custom_spec(rule: Any, ref: str, checked: CheckedExpression) -> RuleSpec:
         exits_exempt=rule.stage == "pre_trade" and not rule.applies_to_exits,
         scope=rule.scope,
     )
-
-
-def _expressions(policy: LoadedPolicy) -> Iterator[tuple[tuple[str | int, ...], str, str, Type]]:
-    """(field path, text, stage, expected type) of every expression in a document."""
-    document = policy.document
-    if isinstance(document, Rules):
-        for i, rule in enumerate(document.spec.rules):
-            yield ("spec", "rules", i, "when"), rule.when, rule.stage, Type.BOOL
-    elif isinstance(document, CircuitBreakers):
-        for i, breaker in enumerate(document.spec.breakers):
-            yield ("spec", "breakers", i, "when"), breaker.when, breaker.stage, Type.BOOL
-    elif isinstance(document, AlertThresholds):
-        for i, alert in enumerate(document.spec.alerts):
-            yield ("spec", "alerts", i, "metric"), alert.metric, alert.stage, Type.NUMBER
 
 
 def _located(policy: LoadedPolicy, path: tuple[str | int, ...], problem: ExprProblem) -> Diagnostic:
