@@ -14,6 +14,7 @@ TEN_THOUSAND = Decimal(10_000)
 # Bounds far beyond any real market, so every derived value stays exact in 50 digits.
 LIMIT = Decimal("1e15")
 Num = Annotated[Decimal, Field(ge=-LIMIT, le=LIMIT, allow_inf_nan=False)]
+Amount = Annotated[Decimal, Field(ge=0, le=LIMIT, allow_inf_nan=False)]  # never negative
 Price = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
 Qty = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
 Ms = Annotated[int, Field(ge=0)]

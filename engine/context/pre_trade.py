@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from engine.context.base import (
+    Amount,
     TEN_THOUSAND,
     ContextModel,
     DerivedModel,
@@ -68,17 +69,16 @@ class Account(ContextModel):
     equity: Num = Field(description="Account equity in quote currency.")
     available_balance: Num = Field(description="Free balance in quote currency.")
     balance_age_ms: Ms = Field(description="Age of the balance snapshot in milliseconds.")
-    gross_exposure: Num = Field(
+    gross_exposure: Amount = Field(
         default=Decimal(0),
-        ge=0,
         description="Sum of |position notional| across symbols, before the order.",
     )
     daily_pnl: Num = Field(
         default=Decimal(0), description="P&L since the UTC day began (loss < 0)."
     )
     session_pnl: Num = Field(default=Decimal(0), description="P&L since the session began.")
-    drawdown: Num = Field(
-        default=Decimal(0), ge=0, description="Drop of equity from the session's peak, >= 0."
+    drawdown: Amount = Field(
+        default=Decimal(0), description="Drop of equity from the session's peak, >= 0."
     )
     open_orders: Ms = Field(default=0, description="Open orders now, not counting this one.")
     orders_last_second: Ms = Field(
@@ -93,14 +93,12 @@ class Account(ContextModel):
     quote_free: Num | None = Field(
         default=None, description="Free balance of the order's quote asset, as the venue reports."
     )
-    base_reserved: Num = Field(
+    base_reserved: Amount = Field(
         default=Decimal(0),
-        ge=0,
         description="Base held by this bot's in-flight orders that base_free does not show yet.",
     )
-    quote_reserved: Num = Field(
+    quote_reserved: Amount = Field(
         default=Decimal(0),
-        ge=0,
         description="Quote held by this bot's in-flight orders that quote_free does not show yet.",
     )
 

@@ -35,7 +35,7 @@ def problems_of(path: Path) -> list[tuple[int, int, str]]:
     loaded, found = load_test_file(path)
     if loaded is not None:
         gate = Gate(load_bundle(POLICIES), warm=False)
-        _, found = prepare(loaded, gate.complete)
+        _, found = prepare(loaded, gate.context)
         found += unknown_rule_ids([loaded], {"duplicate-id", "no-market-orders", "max_order_qty"})
     assert all(d.location.path == str(path) for d in found)
     return sorted((d.location.line, d.location.column, d.code) for d in found)
@@ -59,7 +59,7 @@ def test_a_good_file_loads_with_every_case_located_at_its_name() -> None:
     assert problems == []
     assert loaded is not None
 
-    prepared, problems = prepare(loaded, Gate(load_bundle(POLICIES), warm=False).complete)
+    prepared, problems = prepare(loaded, Gate(load_bundle(POLICIES), warm=False).context)
 
     assert problems == []
     assert loaded.suite == "small"
