@@ -18,6 +18,7 @@ __all__ = [
     "CONFORMANCE_RULES",
     "LIMIT_RULES",
     "ORDER_SANITY_RULES",
+    "SEND_RULES",
     "STALE_BALANCE_ACTIONS",
     "UNKNOWN_INSTRUMENT",
     "BuiltinRule",
@@ -56,9 +57,12 @@ LIMIT_RULES: dict[str, BuiltinRule] = {
         ),
         BuiltinRule(
             "price_collar_bps",
-            "order.type == 'limit' and (market.mid is None"
-            " or abs(order.price - market.mid) * 10000 > {v} * market.mid)",
-            "limit price is outside the collar around mid, or there is no mid to check it",
+            # Market orders too, at the price they would take (ask or bid): a flatten into
+            # an empty book is as dangerous as a fat-fingered limit.
+            "order.valuation_price is None or market.mid is None"
+            " or abs(order.valuation_price - market.mid) * 10000 > {v} * market.mid",
+            "the order's price (or the touch a market order would take) is outside the collar"
+            " around mid, or there is no mid to check it",
             exits_exempt=False,
         ),
         BuiltinRule(
@@ -79,16 +83,25 @@ LIMIT_RULES: dict[str, BuiltinRule] = {
             " or account.gross_exposure + order.notional > {v})",
             "gross exposure after the fill would be over max_gross_exposure",
         ),
-        BuiltinRule("max_open_orders", "account.open_orders + 1 > {v}", "too many open orders"),
+        # Order counts and rates protect the venue relationship (a ban traps every later
+        # exit), not opening risk, so they apply to exits too; cancels are never limited.
+        BuiltinRule(
+            "max_open_orders",
+            "account.open_orders + 1 > {v}",
+            "too many open orders",
+            exits_exempt=False,
+        ),
         BuiltinRule(
             "max_orders_per_second",
             "order.action == 'new' and account.orders_last_second + 1 > {v}",
             "order rate is over max_orders_per_second",
+            exits_exempt=False,
         ),
         BuiltinRule(
             "max_amends_per_second",
             "order.action == 'amend' and account.amends_last_second + 1 > {v}",
             "amend rate is over max_amends_per_second",
+            exits_exempt=False,
         ),
         BuiltinRule(
             "max_daily_loss",
@@ -118,11 +131,16 @@ LIMIT_RULES: dict[str, BuiltinRule] = {
 
 STALE_BALANCE_ACTIONS = {"skip": "alert", "reduce": "reduce_only", "halt": "halt"}
 
+KILL_SWITCH = BuiltinRule(
+    "kill_switch", "state.kill_switch", "the kill switch is on", exits_exempt=False
+)
+HALTED = BuiltinRule(
+    "halted", "state.trading_state == 'HALTED'", "trading is HALTED", exits_exempt=False
+)
+
 BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
-    BuiltinRule("kill_switch", "state.kill_switch", "the kill switch is on", exits_exempt=False),
-    BuiltinRule(
-        "halted", "state.trading_state == 'HALTED'", "trading is HALTED", exits_exempt=False
-    ),
+    KILL_SWITCH,
+    HALTED,
     BuiltinRule(
         "reducing",
         "state.trading_state == 'REDUCING'",
@@ -244,6 +262,10 @@ UNKNOWN_INSTRUMENT = BuiltinRule(
     "the venue or symbol is not in any RiskLimits universe",
     exits_exempt=False,
 )
+
+# At order_send, for every request but cancels: a retry queued before the kill switch,
+# or a request for a venue outside the universe, never reaches the venue.
+SEND_RULES: tuple[BuiltinRule, ...] = (KILL_SWITCH, HALTED)
 
 ALL_BUILTINS: tuple[BuiltinRule, ...] = (
     *LIMIT_RULES.values(),

@@ -116,17 +116,22 @@ def _evaluate_fixed(
 
 
 def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseException) -> Decision:
+    """An enforced rule that raised rejects (fail closed); an audit rule records that it would."""
     values = _values(spec, ctx)
     reason = _explain_error(exc, values)
+    consequence = "the gate fails closed" if spec.enforced else "in enforce mode it would reject"
     hit = RuleHit(
         rule_id=spec.rule_id,
         policy=spec.policy,
         code="rule.error",
         severity="critical",
         action="reject",
-        message=f"rule {spec.rule_id} could not be evaluated ({reason}); the gate fails closed",
+        message=f"rule {spec.rule_id} could not be evaluated ({reason}); {consequence}",
         values=values,
+        enforced=spec.enforced,
     )
+    if not spec.enforced:
+        return Decision(stage, Outcome.ALLOW, (), (hit,))
     return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -99,6 +100,12 @@ class Gate:
             decision = self._dust.note(ctx, decide(stage, program, ctx, fired))
         except _ContextInvalid as invalid:
             decision = failure(stage, "context.invalid", invalid.message, invalid.values)
+            model = CONTEXTS.get(stage)
+            if model is not None and isinstance(context, Mapping) and model.cancel_in(context):
+                # A cancel is never blocked, not even by a malformed context: record, allow.
+                decision = Decision(
+                    stage, _ALLOW, (), tuple(replace(h, enforced=False) for h in decision.hits)
+                )
         except Exception as exc:  # noqa: BLE001  # fail closed: report, never raise, never allow
             decision = failure(
                 stage, "gate.error", f"evaluation failed: {type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from engine.builtins import (
@@ -18,6 +19,7 @@ from engine.builtins import (
     CONFORMANCE_RULES,
     LIMIT_RULES,
     ORDER_SANITY_RULES,
+    SEND_RULES,
     STALE_BALANCE_ACTIONS,
     UNKNOWN_INSTRUMENT,
     BuiltinRule,
@@ -28,7 +30,7 @@ from engine.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
 from engine.rulespec import RuleSpec
 from engine.symbols import Type
 
-__all__ = ["builtin_specs", "in_universe", "resolve_limits"]
+__all__ = ["builtin_specs", "in_universe", "resolve_limits", "send_specs"]
 
 BUILTIN = "riskctl/builtin"
 TEN_THOUSAND = Decimal(10_000)
@@ -72,6 +74,14 @@ def in_universe(documents: Iterable[RiskLimits], venue: str, symbol: str) -> boo
     )
 
 
+def send_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) -> list[RuleSpec]:
+    """Built-in order_send rules: the kill switch, HALTED, and the universe."""
+    specs = [_spec(rule, code="state", stage="order_send") for rule in SEND_RULES]
+    if not in_universe(documents, venue, symbol):
+        specs.append(_spec(UNKNOWN_INSTRUMENT, code="limit", stage="order_send"))
+    return specs
+
+
 def builtin_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) -> list[RuleSpec]:
     """Every built-in pre_trade rule for one (venue, symbol), limits inlined."""
     specs = [_spec(rule, code="state") for rule in BUILTIN_STATE_RULES]
@@ -110,7 +120,7 @@ def _limit_spec(
         policy=document.ref,
         code=f"limit.{rule.name}",
         stage="pre_trade",
-        expr=_checked(rule.when.format(v=_literal(value))),
+        expr=_checked(rule.when.format(v=_literal(value)), "pre_trade"),
         action=action,
         severity="error" if action != "alert" else "warning",
         message=rule.message,
@@ -134,13 +144,20 @@ def _conformance_specs(document: RiskLimits, conformance: Conformance) -> list[R
     return specs
 
 
-def _spec(rule: BuiltinRule, *, code: str, policy: str = BUILTIN, **params: str) -> RuleSpec:
+def _spec(
+    rule: BuiltinRule,
+    *,
+    code: str,
+    policy: str = BUILTIN,
+    stage: str = "pre_trade",
+    **params: str,
+) -> RuleSpec:
     return RuleSpec(
         rule_id=rule.name,
         policy=policy,
         code=f"{code}.{rule.name}",
-        stage="pre_trade",
-        expr=_checked(rule.when.format(**params) if params else rule.when),
+        stage=stage,
+        expr=_checked(rule.when.format(**params) if params else rule.when, stage),
         action=rule.action,
         severity="error",
         message=rule.message,
@@ -152,8 +169,9 @@ def _literal(value: Any) -> str:
     return str(value) if isinstance(value, int) else format(value, "f")
 
 
-def _checked(text: str) -> CheckedExpression:
-    checked, problem = check_expression(text, "pre_trade", expect=Type.BOOL)
+@lru_cache(maxsize=4096)  # the same templates recur for every (venue, symbol)
+def _checked(text: str, stage: str) -> CheckedExpression:
+    checked, problem = check_expression(text, stage, expect=Type.BOOL)
     if checked is None:  # a built-in template is wrong: a bug in riskctl, not in a policy
         raise AssertionError(f"built-in rule {text!r} does not check: {problem}")
     return checked

@@ -11,12 +11,12 @@ which fail closed.
 from __future__ import annotations
 
 import decimal
+import functools
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-__all__ = ["ENGINE_DECIMAL", "engine_decimal", "under_engine_decimal"]
+__all__ = ["ENGINE_DECIMAL", "derivation", "under_engine_decimal"]
 
 ENGINE_DECIMAL = decimal.Context(
     prec=50,
@@ -40,6 +40,7 @@ def _thread_context() -> decimal.Context:
 def under_engine_decimal(func: Callable[P, R]) -> Callable[P, R]:
     """Run ``func`` under the engine's decimal context; the caller's is restored after."""
 
+    @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         saved = decimal.getcontext()
         mine = _thread_context()
@@ -51,13 +52,25 @@ def under_engine_decimal(func: Callable[P, R]) -> Callable[P, R]:
         finally:
             decimal.setcontext(saved)
 
-    wrapper.__doc__ = func.__doc__
-    wrapper.__name__ = func.__name__
     return wrapper
 
 
-@contextmanager
-def engine_decimal() -> Iterator[decimal.Context]:
-    """``with engine_decimal():`` for code outside the gate that builds contexts."""
-    with decimal.localcontext(_thread_context()) as context:
-        yield context
+def derivation(func: Callable[P, R]) -> Callable[P, R]:
+    """A context's derive step: engine decimal context, and arithmetic failures as ValueError.
+
+    pydantic turns a ValueError into a located validation error; a bare DivisionImpossible
+    or Overflow would escape validation as an internal error.
+    """
+    exact = under_engine_decimal(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return exact(*args, **kwargs)
+        except decimal.DecimalException as exc:
+            name = type(exc).__name__
+            raise ValueError(
+                f"a derived value cannot be computed ({name}); check magnitudes"
+            ) from None
+
+    return wrapper

@@ -20,7 +20,7 @@ from engine.context.pre_trade import Instrument
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.expr import CheckedExpression, ExprProblem, check_expression
 from engine.kinds import Instruments, RiskLimits, Rules
-from engine.limits import builtin_specs
+from engine.limits import builtin_specs, send_specs
 from engine.loader import LoadedPolicy
 from engine.policy_expressions import expressions
 from engine.rulespec import RuleSpec
@@ -104,6 +104,8 @@ class RuleSet:
         ]
         if stage == "pre_trade":
             specs = builtin_specs(self.limit_documents, venue, symbol) + specs
+        elif stage == "order_send":
+            specs = send_specs(self.limit_documents, venue, symbol) + specs
         codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
         name = f"{stage}__{_ident(venue)}__{_ident(symbol)}"
         return ScopeProgram(tuple(specs), generate(codes, name=name))

@@ -13,11 +13,14 @@ TEN_THOUSAND = Decimal(10_000)
 
 # Bounds far beyond any real market, so every derived value stays exact in 50 digits.
 LIMIT = Decimal("1e15")
+TINY = Decimal("1e-18")  # the smallest positive price or size any venue quotes
 Num = Annotated[Decimal, Field(ge=-LIMIT, le=LIMIT, allow_inf_nan=False)]
 Amount = Annotated[Decimal, Field(ge=0, le=LIMIT, allow_inf_nan=False)]  # never negative
-Price = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
-Qty = Annotated[Decimal, Field(gt=0, le=LIMIT, allow_inf_nan=False)]
-Ms = Annotated[int, Field(ge=0)]
+Positive = Annotated[Decimal, Field(ge=TINY, le=LIMIT, allow_inf_nan=False)]
+Price = Positive
+Qty = Positive
+# Milliseconds and counts: whole numbers (true and "120" are refused), up to year ~2286 in ms.
+Ms = Annotated[int, Field(ge=0, le=10**16, strict=True)]
 Side = Literal["buy", "sell"]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -106,6 +109,11 @@ class StageContext(ContextModel):
         return False
 
     @classmethod
+    def cancel_in(cls, data: Mapping[str, Any]) -> bool:
+        """True when raw, perhaps invalid, context data is a cancel request."""
+        return False
+
+    @classmethod
     def with_defaults(
         cls, data: Mapping[str, Any], instrument_of: InstrumentLookup
     ) -> Mapping[str, Any]:
@@ -114,6 +122,11 @@ class StageContext(ContextModel):
 
 
 InstrumentLookup = Callable[[str, str], Any]
+
+
+def section_field(data: Mapping[str, Any], section: str, name: str) -> Any:
+    part = data.get(section)
+    return part.get(name) if isinstance(part, Mapping) else None
 
 
 def fill_instrument(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -13,12 +13,14 @@ from engine.context.base import (
     Ms,
     Name,
     Num,
+    Positive,
     Price,
     Qty,
     Side,
     StageContext,
     derived,
 )
+from engine.money import derivation
 
 
 class Event(DerivedModel):
@@ -66,6 +68,7 @@ class IngestContext(StageContext):
         return (self.event.venue, self.event.symbol)
 
     @model_validator(mode="after")
+    @derivation
     def _derive(self) -> IngestContext:
         e = self.event
         gap = (
@@ -91,13 +94,14 @@ class Strategy(DerivedModel):
     """The strategy's standing."""
 
     enabled: bool = Field(default=True, description="False when the strategy was disabled.")
-    loss_budget: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    loss_budget: Positive | None = Field(
         default=None, description="Loss the strategy may take today, quote currency."
     )
     pnl_today: Num = Field(default=Decimal(0), description="Strategy P&L today.")
     loss_budget_used_pct: Decimal | None = derived("max(0, -pnl_today) / loss_budget x 100.")
 
     @model_validator(mode="after")
+    @derivation
     def _derive(self) -> Strategy:
         if self.loss_budget is not None:
             used = max(Decimal(0), -self.pnl_today) / self.loss_budget * 100

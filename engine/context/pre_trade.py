@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from engine.context.base import (
-    Amount,
+    LIMIT,
     TEN_THOUSAND,
+    Amount,
     ContextModel,
     DerivedModel,
     InstrumentLookup,
     Ms,
     Name,
     Num,
+    Positive,
     Price,
     Qty,
     Side,
     StageContext,
     derived,
     fill_instrument,
+    section_field,
 )
 from engine.grid import on_grid, snap
 from engine.kinds.instruments import InstrumentSpec
+from engine.money import derivation
 
 DEFAULT_STEP = Decimal("0.00000001")  # quote-sized orders without an instrument: 8 decimals
-Money = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 
 
 class Market(DerivedModel):
@@ -43,6 +46,7 @@ class Market(DerivedModel):
     )
 
     @model_validator(mode="after")
+    @derivation
     def _derive(self) -> Market:
         if self.bid is not None and self.ask is not None:
             mid = (self.bid + self.ask) / 2
@@ -129,7 +133,7 @@ class Order(DerivedModel):
         ),
         json_schema_extra={"alwaysSet": True},
     )
-    quote_qty: Money | None = Field(
+    quote_qty: Positive | None = Field(
         default=None,
         description=(
             "Order size in quote currency (spend 500 USDT), instead of qty. Converted at the"
@@ -201,12 +205,17 @@ class PreTradeContext(StageContext):
         return self.order.action == "cancel"
 
     @classmethod
+    def cancel_in(cls, data: Mapping[str, Any]) -> bool:
+        return bool(section_field(data, "order", "action") == "cancel")
+
+    @classmethod
     def with_defaults(
         cls, data: Mapping[str, Any], instrument_of: InstrumentLookup
     ) -> Mapping[str, Any]:
         return fill_instrument(data, "order", instrument_of)
 
     @model_validator(mode="after")
+    @derivation
     def _derive(self) -> PreTradeContext:
         order, market, position = self.order, self.market, self.position
         buy = order.side == "buy"
@@ -249,6 +258,10 @@ class PreTradeContext(StageContext):
         qty = snap(
             order.quote_qty / price, increment=step or DEFAULT_STEP, significant=digits, up=False
         )
+        if qty > LIMIT:
+            raise ValueError(
+                f"order.quote_qty {order.quote_qty} at {price} is more than {LIMIT} units"
+            )
         if qty <= 0:
             raise ValueError(
                 f"order.quote_qty {order.quote_qty} buys less than one step at {price}"

@@ -22,8 +22,10 @@ from engine.context.base import (
     StageContext,
     derived,
     fill_instrument,
+    section_field,
 )
 from engine.context.pre_trade import Instrument
+from engine.money import derivation
 
 
 class Request(ContextModel):
@@ -74,6 +76,10 @@ class OrderSendContext(StageContext):
 
     def is_cancel(self) -> bool:
         return self.request.kind in ("cancel", "cancel_all")
+
+    @classmethod
+    def cancel_in(cls, data: Mapping[str, Any]) -> bool:
+        return section_field(data, "request", "kind") in ("cancel", "cancel_all")
 
     @classmethod
     def with_defaults(
@@ -131,6 +137,7 @@ class FillContext(StageContext):
         return (self.fill.venue, self.fill.symbol)
 
     @model_validator(mode="after")
+    @derivation
     def _derive(self) -> FillContext:
         expected = self.order.expected_price
         if expected is not None:

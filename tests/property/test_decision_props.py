@@ -160,6 +160,7 @@ def rules(draw: st.DrawFn, template: st.SearchStrategy[str], **fixed: Any) -> di
 def rule_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
     benign = draw(st.lists(rules(st.sampled_from(BENIGN)), max_size=6))
     raising = draw(rules(st.sampled_from(RAISING), applies_to_exits=True))
+    raising["mode"] = "enforce"  # an audit rule that raises only records it (tested in test_gate)
     position = draw(st.integers(0, len(benign)))
     chosen = [*benign[:position], raising, *benign[position:]]
     for index, rule in enumerate(chosen):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from engine.context import (
     PreTradeContext,
     SignalContext,
 )
+from engine.money import ENGINE_DECIMAL
 
 
 def pre_trade_data(**parts: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +98,9 @@ def test_when_both_sides_quoted_then_mid_and_spread_bps_are_exact() -> None:
     assert ctx.market.spread_bps == Decimal("10")
     ctx = pre_trade(market={"bid": "64999.5", "ask": "65000.5"})
     assert ctx.market.mid == Decimal("65000")
-    assert ctx.market.spread_bps == Decimal(1) / Decimal(65000) * 10000
+    # derived under the engine's 50-digit decimal context, whatever the caller's is
+    with localcontext(ENGINE_DECIMAL):
+        assert ctx.market.spread_bps == Decimal(1) / Decimal(65000) * 10000
 
 
 @pytest.mark.parametrize("market", [{"bid": None}, {"ask": None}, {"bid": None, "ask": None}])
@@ -274,7 +277,7 @@ def test_when_number_is_not_finite_then_context_is_refused(part, field, bad) -> 
 def test_when_qty_is_not_positive_then_context_is_refused(qty) -> None:
     with pytest.raises(ValidationError) as caught:
         pre_trade(order={"qty": qty})
-    assert "greater_than" in error_types(caught.value)
+    assert "greater_than_equal" in error_types(caught.value)  # qty >= 1e-18
 
 
 @pytest.mark.parametrize(

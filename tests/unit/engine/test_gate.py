@@ -236,11 +236,9 @@ def test_when_one_rule_raises_then_other_hits_are_still_reported(tmp_path) -> No
     assert sorted(h.rule_id for h in decision.hits) == ["boom", "max_order_qty", "watch"]
 
 
-@pytest.mark.parametrize("mode", ["enforce", "audit"])
 @pytest.mark.parametrize("action", ["alert", "reject", "reduce_only"])
-def test_when_rule_raises_then_never_allow_whatever_its_action_or_mode(
-    tmp_path, mode, action
-) -> None:
+def test_when_enforced_rule_raises_then_never_allow_whatever_its_action(tmp_path, action) -> None:
+    mode = "enforce"
     gate = make_gate(
         tmp_path,
         rules=[
@@ -258,6 +256,28 @@ def test_when_rule_raises_then_never_allow_whatever_its_action_or_mode(
         decision = gate.evaluate("pre_trade", data)
         assert decision.outcome is Outcome.REJECT
         assert codes(decision) == ["rule.error"]
+
+
+def test_when_audit_rule_raises_then_the_error_is_recorded_and_the_order_allowed(tmp_path) -> None:
+    # Audit mode records what would have happened; a broken rule being rolled out in audit
+    # must not stop trading, but its failure is visible in every decision.
+    gate = make_gate(
+        tmp_path,
+        rules=[
+            {
+                "id": "boom",
+                "stage": "pre_trade",
+                "when": "order.qty / account.open_orders > 1",
+                "mode": "audit",
+                "applies_to_exits": True,
+            }
+        ],
+    )
+    decision = gate.evaluate("pre_trade", pre_trade())
+    assert decision.outcome is Outcome.ALLOW
+    [hit] = decision.hits
+    assert (hit.code, hit.enforced) == ("rule.error", False)
+    assert "in enforce mode it would reject" in hit.message
 
 
 # -- invalid input --------------------------------------------------------------------------

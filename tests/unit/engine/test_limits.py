@@ -229,7 +229,25 @@ def test_when_order_is_exactly_at_a_limit_then_it_passes(
     assert decision.hits == ()
 
 
-@pytest.mark.parametrize(("name", "limits", "breach", "at"), LIMITS)
+# Order counts and rates guard the venue relationship (an API ban traps every later
+# exit), not opening risk: they apply to exits too. Cancels are never limited.
+VENUE_LIMITS = {"max_open_orders", "max_orders_per_second"}
+OPENING_RISK = [p for p in LIMITS if p.values[0] not in VENUE_LIMITS]
+VENUE_RATE = [p for p in LIMITS if p.values[0] in VENUE_LIMITS]
+
+
+@pytest.mark.parametrize(("name", "limits", "breach", "at"), VENUE_RATE)
+def test_when_reduce_only_exit_breaches_an_order_rate_limit_then_it_is_rejected_too(
+    tmp_path, name, limits, breach, at
+) -> None:
+    gate = make_gate(tmp_path, limits)
+    qty, parts = breach
+    decision = gate.evaluate("pre_trade", exiting(qty, **parts))
+    assert decision.outcome is Outcome.REJECT
+    assert codes(decision) == [f"limit.{name}"]
+
+
+@pytest.mark.parametrize(("name", "limits", "breach", "at"), OPENING_RISK)
 def test_when_reduce_only_exit_of_the_same_size_breaches_then_it_passes(
     tmp_path, name, limits, breach, at
 ) -> None:

@@ -129,9 +129,11 @@ def test_risky_divisors_are_those_that_can_be_zero_where_the_division_runs(
 
 def test_field_bounds_come_from_the_context_models() -> None:
     assert field_interval("pre_trade", "order.qty") == Interval(
-        Decimal(0), Decimal("1e15"), lo_open=True, hi_open=False
+        Decimal("1e-18"), Decimal("1e15"), lo_open=False, hi_open=False
     )
-    assert field_interval("pre_trade", "market.age_ms") == Interval(Decimal(0), lo_open=False)
+    assert field_interval("pre_trade", "market.age_ms") == Interval(
+        Decimal(0), Decimal(10**16), lo_open=False, hi_open=False
+    )
     assert field_interval("pre_trade", "account.equity") == Interval(
         Decimal("-1e15"), Decimal("1e15"), lo_open=False, hi_open=False
     )
