@@ -45,16 +45,16 @@ class ScopeProgram:
 def compile_bundle(bundle: PolicyBundle) -> RuleSet:
     """Check every expression and build the rule set; raise PolicyLoadError on any problem."""
     custom, problems = _custom_rules(bundle.policies)
-    problems += _semantic_checks(bundle)
+    problems += _semantic_checks(bundle.policies)
     if problems:
         raise PolicyLoadError(f"{len(problems)} problem(s) in policy rules", problems)
     return RuleSet(bundle, tuple(custom))
 
 
 def check_bundle(policies: tuple[LoadedPolicy, ...]) -> list[Diagnostic]:
-    """Expression diagnostics for documents that loaded (the lint view)."""
+    """Every problem compile_bundle would refuse, for documents that loaded (the lint view)."""
     _, problems = _custom_rules(policies)
-    return problems
+    return problems + _semantic_checks(policies)
 
 
 class RuleSet:
@@ -169,23 +169,26 @@ def _duplicate_id(rule_id: str, where: Location, first: Location) -> Diagnostic:
     )
 
 
-def _semantic_checks(bundle: PolicyBundle) -> list[Diagnostic]:
+def _semantic_checks(policies: tuple[LoadedPolicy, ...]) -> list[Diagnostic]:
     """Cross-document facts the gate relies on: one environment per bundle."""
+    limits = [p for p in policies if isinstance(p.document, RiskLimits)]
+    if not limits:
+        return []
+    first = limits[0].document
+    assert isinstance(first, RiskLimits)
     problems = []
-    limits = bundle.of_kind(RiskLimits)
-    environments = {d.spec.environment for d in limits}
-    if len(environments) > 1:
-        for document in limits[1:]:
-            if document.spec.environment != limits[0].spec.environment:
-                source = bundle.source_of(document.ref)
-                problems.append(
-                    Diagnostic(
-                        "policy.environment-mismatch",
-                        f"environment is {document.spec.environment!r} but "
-                        f"{limits[0].ref} says {limits[0].spec.environment!r}",
-                        source.source.location(("spec", "environment")),
-                    )
+    for policy in limits[1:]:
+        document = policy.document
+        assert isinstance(document, RiskLimits)
+        if document.spec.environment != first.spec.environment:
+            problems.append(
+                Diagnostic(
+                    "policy.environment-mismatch",
+                    f"environment is {document.spec.environment!r} but "
+                    f"{first.ref} says {first.spec.environment!r}",
+                    policy.source.location(("spec", "environment")),
                 )
+            )
     return problems
 
 

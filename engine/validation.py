@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.errors import Diagnostic, Location
+from engine.secrets import secret_kind
 
 __all__ = ["CODES", "diagnostics_from", "field_label", "suggest"]
 
@@ -111,6 +112,8 @@ def _message(
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, str) and (kind := secret_kind(value)):
+        return f"{kind} (not shown)"  # never echo a credential into reports or logs
     if isinstance(value, Decimal):
         text = str(value)
     elif isinstance(value, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,12 +97,19 @@ def render(bundle: PolicyBundle) -> str:
 
 
 def _resolved(bundle: PolicyBundle) -> dict[tuple[str, str], dict[str, Any]]:
+    """Limits in force per (venue, symbol): when several RiskLimits documents set one, the
+    gate enforces all of them, so the tightest (smallest) is what applies."""
+    documents = bundle.of_kind(RiskLimits)
+    pairs = {(a.venue, s) for d in documents for a in d.spec.venues for s in a.symbols}
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for document in bundle.of_kind(RiskLimits):
-        for account in document.spec.venues:
-            for symbol in account.symbols:
-                resolved = resolve_limits(document, account.venue, symbol)
-                out[(account.venue, symbol)] = {k: v for k, (v, _) in resolved.items()}
+    for venue, symbol in sorted(pairs):
+        merged: dict[str, Any] = {}
+        for document in documents:
+            for name, (value, _) in resolve_limits(document, venue, symbol).items():
+                known = merged.get(name)
+                tighter = isinstance(value, int | Decimal) and not isinstance(value, bool)
+                merged[name] = min(known, value) if known is not None and tighter else value
+        out[(venue, symbol)] = merged
     return out
 
 
