@@ -22,7 +22,14 @@ from engine.context import STAGES
 from engine.symbols import SymbolTable, Type, symbol_table
 from engine.validation import suggest
 
-__all__ = ["FUNCTIONS", "CheckedExpression", "ExprProblem", "check_expression"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "CheckedExpression",
+    "ExprProblem",
+    "check_expression",
+    "nesting_depth",
+]
 
 FUNCTIONS = {"abs": (1, 1), "min": (2, 8), "max": (2, 8), "round": (1, 2)}
 MAX_POWER = 4
@@ -85,10 +92,10 @@ def check_expression(
             max((exc.offset or 1) - 1, 0),
         )
     nodes = sum(1 for _ in ast.walk(tree))
-    if nodes > MAX_NODES or _depth(tree) > MAX_DEPTH:
+    if nodes > MAX_NODES or nesting_depth(tree) > MAX_DEPTH:
         return None, ExprProblem(
             "expr.too-large",
-            f"the expression has {nodes} parts nested {_depth(tree)} deep; "
+            f"the expression has {nodes} parts nested {nesting_depth(tree)} deep; "
             f"the limits are {MAX_NODES} parts and {MAX_DEPTH} levels",
         )
     checker = _Checker(text.strip(), symbol_table(stage))
@@ -117,7 +124,7 @@ def check_expression(
     return checked, None
 
 
-def _depth(tree: ast.AST) -> int:
+def nesting_depth(tree: ast.AST) -> int:
     """Nesting depth, measured without recursion (the tree may be hostile)."""
     deepest, stack = 0, [(tree, 1)]
     while stack:

@@ -86,8 +86,8 @@ def write_schemas(directory: Path) -> list[Path]:
     written = []
     for name, text in wanted.items():
         target = directory / name
-        if not target.exists() or target.read_text() != text:
-            target.write_text(text)
+        if _current(target) != text:
+            target.write_text(text, encoding="utf-8")
             written.append(target)
     for stale in directory.glob("*.schema.json"):
         if stale.name not in wanted:
@@ -102,11 +102,22 @@ def check_schemas(directory: Path) -> list[str]:
     problems = []
     for name, text in sorted(wanted.items()):
         target = directory / name
-        if not target.exists():
+        current = _current(target)
+        if current is None:
             problems.append(f"{target}: missing")
-        elif target.read_text() != text:
+        elif current != text:
             problems.append(f"{target}: differs from the models")
     for extra in sorted(directory.glob("*.schema.json")):
         if extra.name not in wanted:
             problems.append(f"{extra}: no model generates it")
     return problems
+
+
+def _current(target: Path) -> str | None:
+    """The committed text of a schema file; None when missing, "" when unreadable."""
+    if not target.exists():
+        return None
+    try:
+        return target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""  # differs from any generated schema, so it is rewritten or reported

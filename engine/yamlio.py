@@ -38,6 +38,7 @@ __all__ = [
     "dump_roundtrip",
     "locate",
     "pointer",
+    "read_text",
     "read_yaml",
 ]
 
@@ -121,22 +122,26 @@ class LoadedYaml:
 def read_yaml(path: Path, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Read one policy file. Returns the document, or ``None`` and the reasons it was refused."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [_diag(shown, "file.unreadable", f"cannot read the file: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            _diag(
-                shown,
-                "file.too-large",
-                f"the file is {len(raw)} bytes; policy files are limited to {MAX_FILE_BYTES} bytes",
-            )
-        ]
-    text, problem = _decode(raw, shown)
+    text, problem = read_text(path, shown)
     if problem is not None:
         return None, [problem]
     return parse_yaml(text, shown)
+
+
+def read_text(path: Path, shown: str | None = None) -> tuple[str, Diagnostic | None]:
+    """A policy file's text, read safely: regular files only, never past the size limit."""
+    shown = shown or str(path)
+    try:
+        if not path.is_file():  # a FIFO would block, a device never end
+            return "", _diag(shown, "file.unreadable", "cannot read the file: not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit into memory
+    except OSError as exc:
+        return "", _diag(shown, "file.unreadable", f"cannot read the file: {exc.strerror}")
+    if len(raw) > MAX_FILE_BYTES:
+        limit = f"the file is over {MAX_FILE_BYTES} bytes, the limit for a policy file"
+        return "", _diag(shown, "file.too-large", limit)
+    return _decode(raw, shown)
 
 
 def parse_yaml(text: str, shown: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
@@ -149,6 +154,8 @@ def parse_yaml(text: str, shown: str) -> tuple[LoadedYaml | None, list[Diagnosti
         return None, [_diag(shown, "yaml.syntax", _clean(str(exc)))]
     except RecursionError:
         return None, [_diag(shown, "yaml.too-deep", "the document nests too deeply to load")]
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        return None, [_diag(shown, "yaml.bad-number", f"a value cannot be read: {exc}")]
     if not docs or all(d is None for d in docs):
         return None, [_diag(shown, "yaml.empty", "the file holds no policy document")]
     if len(docs) > 1:

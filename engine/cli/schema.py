@@ -24,6 +24,9 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        print(f"riskctl: error: {args.out} is not a directory", file=sys.stderr)
+        return 2
     if args.check:
         problems = check_schemas(args.out)
         for problem in problems:
@@ -33,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.out}: schemas are up to date")
         return 0
-    changed = write_schemas(args.out)
+    try:
+        changed = write_schemas(args.out)
+    except OSError as exc:
+        print(f"riskctl: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
     for path in changed:
         print(f"wrote {path}")
     if not changed:

@@ -27,7 +27,7 @@ from engine.lint.catalog import CATALOG
 from engine.lint.waivers import Waivers
 from engine.loader import LoadedPolicy, load_documents
 from engine.ruleset import check_bundle
-from engine.yamlio import MAX_FILE_BYTES, iter_files
+from engine.yamlio import iter_files, read_text
 
 __all__ = ["LintReport", "lint_paths"]
 
@@ -83,13 +83,7 @@ def _texts(files: list[Path]) -> dict[str, str]:
     """Raw text of every readable policy file, keyed as diagnostics name it."""
     texts: dict[str, str] = {}
     for file in files:
-        try:
-            raw = file.read_bytes()
-        except OSError:
-            continue  # the loader reports it
-        if len(raw) <= MAX_FILE_BYTES:
-            try:
-                texts[str(file)] = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                continue  # the loader reports it
+        text, problem = read_text(file)
+        if problem is None:  # otherwise the loader reports it
+            texts[str(file)] = text
     return texts

@@ -22,6 +22,7 @@ CATALOG: dict[str, str] = {
     "yaml.multi-document": "The file holds more than one YAML document.",
     "yaml.too-many-nodes": "Anchors and aliases expand the document beyond the node limit.",
     "yaml.too-deep": "The document nests too deeply to load.",
+    "yaml.bad-number": "A number cannot be read (for example, an integer of thousands of digits).",
     # documents and fields
     "policy.not-a-mapping": "The document is not a mapping.",
     "policy.unknown-api-version": "apiVersion is not riskctl/v1.",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from engine.errors import Diagnostic, Location, Severity
+from engine.expr import MAX_DEPTH, nesting_depth
 from engine.kinds import AlertThresholds, CircuitBreakers, InventoryBands, Rules
 from engine.kinds.inventory_bands import BandSet
 from engine.lint.documents import of_kind
@@ -184,8 +185,15 @@ def _shadowed_rules(policies: Policies) -> Iterator[Diagnostic]:
 
 
 def _normal(text: str) -> str:
-    """The expression with spacing and redundant parentheses removed."""
+    """The expression with spacing and redundant parentheses removed.
+
+    Past the checker's depth limit (already reported) it is compared as text, so a hostile
+    expression cannot make lint recurse.
+    """
     try:
-        return ast.dump(ast.parse(text.strip(), mode="eval"))
-    except SyntaxError:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError):
         return " ".join(text.split())
+    if nesting_depth(tree) > MAX_DEPTH:
+        return " ".join(text.split())
+    return ast.dump(tree)

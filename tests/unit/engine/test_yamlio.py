@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -255,8 +256,7 @@ def test_when_file_is_one_byte_over_the_limit_then_file_too_large_before_decodin
     assert loaded is None
     assert found(problems) == [(1, 1, "file.too-large")]
     assert problems[0].message == (
-        f"the file is {MAX_FILE_BYTES + 1} bytes; policy files are limited to "
-        f"{MAX_FILE_BYTES} bytes"
+        f"the file is over {MAX_FILE_BYTES} bytes, the limit for a policy file"
     )
 
 
@@ -422,3 +422,21 @@ def test_iter_files_yields_sorted_yaml_files_and_skips_hidden_and_other_files(
     files = list(iter_files([tmp_path, single]))
 
     assert files == [tmp_path / "a.yml", tmp_path / "b.yaml", tmp_path / "sub/d.yaml", single]
+
+
+def test_when_the_path_is_a_fifo_or_a_device_then_it_is_refused_without_reading(tmp_path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        loaded, problems = read_yaml(path)
+        assert loaded is None
+        assert found(problems) == [(1, 1, "file.unreadable")]
+        assert "not a regular file" in problems[0].message
+
+
+def test_when_an_integer_has_thousands_of_digits_then_it_is_a_located_error(tmp_path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("apiVersion: riskctl/v1\nmetadata: {version: " + "9" * 5000 + "}\n")
+    loaded, problems = read_yaml(path)
+    assert loaded is None
+    assert found(problems) == [(1, 1, "yaml.bad-number")]
