@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from engine.loader import LoadedPolicy, load_policies
@@ -24,13 +26,14 @@ class PolicyBundle:
 
     policies: tuple[LoadedPolicy, ...]
     hash: str = field(init=False)
-    versions: dict[str, int] = field(init=False, hash=False, compare=False)
+    versions: Mapping[str, int] = field(init=False, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         docs = sorted((p.document for p in self.policies), key=lambda d: d.ref)
         payload = canonical_json([d.model_dump(mode="python", by_alias=True) for d in docs])
         object.__setattr__(self, "hash", "sha256:" + hashlib.sha256(payload).hexdigest())
-        object.__setattr__(self, "versions", {d.ref: d.metadata.version for d in docs})
+        versions = {d.ref: d.metadata.version for d in docs}
+        object.__setattr__(self, "versions", MappingProxyType(versions))  # shared by decisions
 
     @property
     def documents(self) -> tuple[PolicyDocument, ...]:

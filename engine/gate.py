@@ -66,6 +66,13 @@ class Gate:
         """(venue, symbol) -> position size whose exit is dust the venue will not accept."""
         return self._dust.snapshot()
 
+    def fresh(self) -> Gate:
+        """A gate on the same compiled bundle with fresh state (tests, replays, what-ifs)."""
+        twin = Gate.__new__(Gate)
+        twin._rules = self._rules
+        twin._dust = DustLedger()
+        return twin
+
     @classmethod
     def from_path(cls, *paths: str | Path) -> Gate:
         return cls(load_bundle(*paths))

@@ -67,11 +67,7 @@ def resolve_limits(document: RiskLimits, venue: str, symbol: str) -> dict[str, t
 
 def in_universe(documents: Iterable[RiskLimits], venue: str, symbol: str) -> bool:
     """True when some RiskLimits document lists ``symbol`` for a ``venue`` account."""
-    return any(
-        account.venue == venue and symbol in account.symbols
-        for document in documents
-        for account in document.spec.venues
-    )
+    return any((venue, symbol) in document.spec.pairs() for document in documents)
 
 
 def send_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) -> list[RuleSpec]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.bundle import PolicyBundle
 from engine.codegen import Compiled, RuleCode, generate
+from engine.context import STAGES
 from engine.context.pre_trade import Instrument
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.expr import CheckedExpression, ExprProblem, check_expression
@@ -26,8 +27,6 @@ from engine.policy_expressions import expressions
 from engine.rulespec import RuleSpec
 
 __all__ = ["RuleSet", "RuleSpec", "ScopeProgram", "check_bundle", "compile_bundle"]
-
-MAX_CACHED_SCOPES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +68,23 @@ class RuleSet:
             for document in bundle.of_kind(Instruments)
             for spec in document.spec.instruments
         }
+        self.universe = frozenset(p for d in self.limit_documents for p in d.spec.pairs())
         self._programs: dict[tuple[str, str, str], ScopeProgram] = {}
+        # Generated code by what it tests: scopes with the same rules share one function,
+        # so an order for a symbol outside the universe never compiles anything new.
+        self._compiled: dict[tuple[tuple[str, str, bool], ...], Compiled] = {}
         self._lock = threading.Lock()
 
     def program(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
+        """The program for one scope: cached for the universe, rebuilt (not recompiled) else."""
         key = (stage, venue, symbol)
         found = self._programs.get(key)
         if found is not None:
             return found
         with self._lock:
-            if len(self._programs) >= MAX_CACHED_SCOPES:
-                self._programs.clear()
             built = self._build(stage, venue, symbol)
-            self._programs[key] = built
+            if (venue, symbol) in self.universe:  # a bounded set: unknown pairs are not kept
+                self._programs[key] = built
             return built
 
     def instrument(self, venue: str, symbol: str) -> Instrument | None:
@@ -90,11 +93,9 @@ class RuleSet:
 
     def warm(self) -> None:
         """Build the programs of every stage for every (venue, symbol) in the universe."""
-        for document in self.limit_documents:
-            for account in document.spec.venues:
-                for symbol in account.symbols:
-                    for stage in ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor"):
-                        self.program(stage, account.venue, symbol)
+        for venue, symbol in sorted(self.universe):
+            for stage in STAGES:
+                self.program(stage, venue, symbol)
 
     def _build(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
         specs = [
@@ -106,9 +107,13 @@ class RuleSet:
             specs = builtin_specs(self.limit_documents, venue, symbol) + specs
         elif stage == "order_send":
             specs = send_specs(self.limit_documents, venue, symbol) + specs
-        codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
-        name = f"{stage}__{_ident(venue)}__{_ident(symbol)}"
-        return ScopeProgram(tuple(specs), generate(codes, name=name))
+        signature = tuple((s.stage, s.expr.text, s.exits_exempt) for s in specs)
+        compiled = self._compiled.get(signature)
+        if compiled is None:
+            codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
+            compiled = generate(codes, name=f"{stage}__{_ident(venue)}__{_ident(symbol)}")
+            self._compiled[signature] = compiled
+        return ScopeProgram(tuple(specs), compiled)
 
 
 # -- custom rules and other expressions ----------------------------------------------------

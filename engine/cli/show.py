@@ -100,7 +100,7 @@ def _resolved(bundle: PolicyBundle) -> dict[tuple[str, str], dict[str, Any]]:
     """Limits in force per (venue, symbol): when several RiskLimits documents set one, the
     gate enforces all of them, so the tightest (smallest) is what applies."""
     documents = bundle.of_kind(RiskLimits)
-    pairs = {(a.venue, s) for d in documents for a in d.spec.venues for s in a.symbols}
+    pairs = {pair for document in documents for pair in document.spec.pairs()}
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for venue, symbol in sorted(pairs):
         merged: dict[str, Any] = {}

@@ -188,6 +188,11 @@ class RiskLimitsSpec(StrictModel):
         default_factory=LimitSet,
         description="Limits for every venue and symbol unless a scope overrides.",
     )
+
+    def pairs(self) -> frozenset[tuple[str, str]]:
+        """(venue, symbol) pairs these limits cover: the universe."""
+        return frozenset((a.venue, s) for a in self.venues for s in a.symbols)
+
     scoped: list[ScopedLimits] = Field(
         default_factory=list,
         max_length=10_000,

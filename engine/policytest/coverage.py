@@ -12,8 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from engine.builtins import BUILTIN_NAMES, LIMIT_RULES
 from engine.bundle import PolicyBundle
-from engine.kinds import RiskLimits
-from engine.ruleset import compile_bundle
+from engine.kinds import RiskLimits, Rules
 
 __all__ = [
     "Coverage",
@@ -65,7 +64,7 @@ def shown_percent(value: Decimal) -> Decimal:
 
 def custom_rule_ids(bundle: PolicyBundle) -> tuple[str, ...]:
     """Ids of the bundle's custom rules, in file order."""
-    return tuple(dict.fromkeys(spec.rule_id for spec in compile_bundle(bundle).custom))
+    return tuple(dict.fromkeys(r.id for doc in bundle.of_kind(Rules) for r in doc.spec.rules))
 
 
 def configured_limits(bundle: PolicyBundle) -> tuple[str, ...]:

@@ -90,11 +90,13 @@ def run_tests(
 ) -> RunResult:
     """Evaluate every case of ``files`` against ``bundle``; ``label`` names it in reports.
 
-    Each case gets a fresh gate, so no case sees state another left behind (the gate
-    remembers dust positions, for one). Raises PolicyLoadError if the bundle does not compile.
+    The bundle compiles once; each case gets a gate with fresh state, so no case sees what
+    another left behind (the gate remembers dust positions, for one). Raises
+    PolicyLoadError if the bundle does not compile.
     """
+    gate = Gate(bundle, warm=False)
     results = tuple(
-        FileResult(p.file.path, p.file.suite, tuple(_run_case(bundle, c, clock) for c in p.cases))
+        FileResult(p.file.path, p.file.suite, tuple(_run_case(gate, c, clock) for c in p.cases))
         for p in files
     )
     fired = frozenset(h.rule_id for f in results for c in f.cases for h in c.decision.hits)
@@ -106,9 +108,9 @@ def run_tests(
     )
 
 
-def _run_case(bundle: PolicyBundle, loaded: LoadedCase, clock: Callable[[], float]) -> CaseResult:
+def _run_case(shared: Gate, loaded: LoadedCase, clock: Callable[[], float]) -> CaseResult:
     case = loaded.case
-    gate = Gate(bundle, warm=False)
+    gate = shared.fresh()
     start = clock()
     decision = gate.evaluate(case.stage, loaded.context)
     seconds = clock() - start
