@@ -36,7 +36,7 @@ class RuleCode:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A generated program and its source, kept for ``riskctl explain`` and debugging."""
+    """A generated program and its source, kept for debugging and inspection."""
 
     run: Program
     source: str
@@ -71,7 +71,7 @@ def generate(rules: Sequence[RuleCode], *, name: str = "program") -> Compiled:
             f"{indent}except Exception as exc:",
             f"{indent}    fired.append(({index}, exc))",
         ]
-    if len(lines) == 1 + len(fields):
+    if not rules:
         lines.append("    return None")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {

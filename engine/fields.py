@@ -8,13 +8,14 @@ live in field names (``_bps``, ``_ms``, ``_pct``) because the types do not carry
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "MAX_MONEY",
     "MAX_QTY",
+    "STAGES",
     "Bps",
     "Count",
     "DurationMs",
@@ -33,7 +34,6 @@ __all__ = [
     "VenueId",
 ]
 
-STAGES = ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor")
 
 # Upper bounds large enough for any real desk, small enough to catch a slipped exponent.
 MAX_MONEY = Decimal("10000000000")  # 1e10 in the quote currency
@@ -96,14 +96,24 @@ VenueId = Annotated[
 
 Symbol = Annotated[
     str,
-    Field(pattern=r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20})?$", examples=["BTC/USDT"]),
+    Field(
+        pattern=r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20}(-[0-9]{6}(-[0-9.]{1,20}-[CP])?)?)?$",
+        examples=[
+            "BTC/USDT",
+            "BTC/USDT:USDT",
+            "BTC/USDT:USDT-250328",
+            "BTC/USD:BTC-250328-60000-C",
+        ],
+    ),
 ]
-"""A unified ccxt symbol: BASE/QUOTE, or BASE/QUOTE:SETTLE for derivatives."""
+"""A unified ccxt symbol: BASE/QUOTE (spot), BASE/QUOTE:SETTLE (swap),
+BASE/QUOTE:SETTLE-YYMMDD (future), BASE/QUOTE:SETTLE-YYMMDD-STRIKE-C|P (option)."""
 
 Expression = Annotated[str, Field(min_length=1, max_length=2000, examples=["order.qty > 5"])]
 """A rule expression over the stage's context; compiled and checked when the bundle loads."""
 
 Stage = Literal["ingest", "signal", "pre_trade", "order_send", "fill", "monitor"]
+STAGES: tuple[str, ...] = get_args(Stage)  # pipeline order
 Severity = Literal["info", "warning", "error", "critical"]
 RuleAction = Literal["reject", "reduce_only", "halt", "cancel_all", "flatten", "alert"]
 

@@ -36,10 +36,6 @@ BUILTIN = "riskctl/builtin"
 TEN_THOUSAND = Decimal(10_000)
 
 # Which config switches each modifiable rule's "modify" on.
-_MODIFY_SWITCHES = {
-    "max_order_qty": lambda limits: bool(limits.get("clip_order_qty")),
-    "max_position_qty": lambda limits: bool(limits.get("clip_order_qty")),
-}
 
 
 def resolve_limits(document: RiskLimits, venue: str, symbol: str) -> dict[str, tuple[Any, str]]:
@@ -110,7 +106,6 @@ def _limit_spec(
     if rule.name == "stale_balance_ms":
         action = STALE_BALANCE_ACTIONS[settings.get("on_stale_balance") or "reduce"]
         exits_exempt = action != "halt"
-    switch = _MODIFY_SWITCHES.get(rule.name)
     return RuleSpec(
         rule_id=rule.name,
         policy=document.ref,
@@ -123,7 +118,7 @@ def _limit_spec(
         exits_exempt=exits_exempt,
         limit=value,
         scope_label=label,
-        modify=rule.modify if switch and switch(settings) else None,
+        modify=rule.modify if settings.get("clip_order_qty") else None,  # max qty/position
     )
 
 

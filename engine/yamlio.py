@@ -18,7 +18,6 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -290,9 +289,7 @@ def _plain(node: Any, budget: _Budget) -> Any:
         return _exact(node)
     if isinstance(node, str):
         return str(node)
-    if isinstance(node, datetime | date):
-        return node
-    return node
+    return node  # dates and other scalars pass through for pydantic to judge
 
 
 def _exact(value: float) -> Decimal:

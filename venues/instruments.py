@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.context import Instrument
+from engine.fields import MAX_MONEY, MAX_QTY
 
 __all__ = ["DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "TICK_SIZE", "instrument_from_market"]
 
@@ -45,7 +46,7 @@ def instrument_from_market(
     if max_decimals is not None and price_grid["increment"] is None:
         price_grid = {**price_grid, "increment": Decimal(1).scaleb(-max_decimals)}
     return Instrument(
-        venue=venue,
+        venue=venue.lower(),
         symbol=str(market["symbol"]),
         type=_TYPES.get(str(market.get("type", "spot")), "spot"),
         price_increment=price_grid["increment"],
@@ -55,9 +56,9 @@ def instrument_from_market(
         price_precision=price_grid["places"],
         qty_precision=qty_grid["places"],
         min_qty=_positive(amount.get("min")),
-        max_qty=_positive(amount.get("max")),
+        max_qty=_positive(amount.get("max"), cap=MAX_QTY),
         min_notional=_positive(cost.get("min")),
-        max_notional=_positive(cost.get("max")),
+        max_notional=_positive(cost.get("max"), cap=MAX_MONEY),
         market_age_ms=market_age_ms,
     )
 
@@ -94,6 +95,9 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _positive(value: Any) -> Decimal | None:
+def _positive(value: Any, *, cap: Decimal | None = None) -> Decimal | None:
+    """A positive bound, or None: venues write "no bound" as 0, null or a huge placeholder."""
     number = _decimal(value)
-    return number if number is not None and number > 0 else None
+    if number is None or number <= 0 or (cap is not None and number > cap):
+        return None
+    return number

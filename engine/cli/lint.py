@@ -8,7 +8,6 @@ errors (and warnings with ``--strict``), 2 on usage or internal errors.
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from engine.cli.output import use_color, write_report
 from engine.errors import RiskctlError, Severity
 from engine.lint import lint_paths
+from engine.lint.catalog import CATALOG
 from engine.report import LINT_FORMATS, LintSummary, render_lint
 
 __all__ = ["register", "run"]
@@ -27,7 +27,10 @@ def register(verbs: Any) -> None:
         help="check policy files; exit 1 on errors",
         description="Check policy files and report every problem with file:line:col.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, help="policy files or directories")
+    parser.add_argument("paths", nargs="*", type=Path, help="policy files or directories")
+    parser.add_argument(
+        "--list-codes", action="store_true", help="print every diagnostic code and what it means"
+    )
     parser.add_argument(
         "--format",
         choices=LINT_FORMATS,
@@ -48,17 +51,18 @@ def register(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options: dict[str, Any] = {}
-    if args.base is not None:
-        if "base" not in inspect.signature(lint_paths).parameters:
-            return _usage("--base is not supported by this version's lint checks")
-        options["base"] = args.base
+    if args.list_codes:
+        for code, meaning in sorted(CATALOG.items()):
+            print(f"{code:<40} {meaning}")
+        return 0
+    if not args.paths:
+        return _usage("give one or more policy files or directories (or --list-codes)")
     try:
-        report = lint_paths(args.paths, **options)
+        report = lint_paths(args.paths, base=args.base)
     except RiskctlError as exc:
         return _usage(str(exc))
     diagnostics = report.diagnostics
-    summary = LintSummary.of(diagnostics, files=report.files, waived=getattr(report, "waived", 0))
+    summary = LintSummary.of(diagnostics, files=report.files, waived=report.waived)
     color = args.output is None and args.format == "text" and use_color(sys.stdout)
     text = render_lint(args.format, diagnostics, summary, root=Path.cwd(), color=color)
     if args.output is None:

@@ -11,7 +11,7 @@ validated, never by each rule; they are read-only and refused as input.
 
 from __future__ import annotations
 
-from engine.context.base import STAGES, ContextModel, StageContext, State
+from engine.context.base import ContextModel, StageContext, State
 from engine.context.feeds import IngestContext, SignalContext
 from engine.context.monitor import MonitorContext
 from engine.context.pre_trade import (
@@ -23,6 +23,7 @@ from engine.context.pre_trade import (
     PreTradeContext,
 )
 from engine.context.venue import FillContext, OrderSendContext
+from engine.fields import STAGES
 
 __all__ = [
     "CONTEXTS",

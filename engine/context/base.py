@@ -8,7 +8,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-STAGES = ("ingest", "signal", "pre_trade", "order_send", "fill", "monitor")
 TEN_THOUSAND = Decimal(10_000)
 
 # Bounds far beyond any real market, so every derived value stays exact in 50 digits.

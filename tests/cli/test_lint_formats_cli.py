@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from engine.cli import lint as lint_cli
 from engine.errors import Diagnostic, Location, Severity
 from engine.lint import LintReport
+from engine.lint.catalog import CATALOG
 
 REPO = Path(__file__).resolve().parents[2]
 RISKCTL = Path(sys.executable).parent / "riskctl"
@@ -202,7 +203,12 @@ def run_lint(
     seen: dict[str, Any] = {}
     monkeypatch.setattr(lint_cli, "lint_paths", fake_lint(report, seen))
     namespace = argparse.Namespace(
-        paths=[Path("policies")], format="json", output=None, strict=False, base=None
+        paths=[Path("policies")],
+        format="json",
+        output=None,
+        strict=False,
+        base=None,
+        list_codes=False,
     )
     for arg in args:
         key, _, value = arg.partition("=")
@@ -224,23 +230,31 @@ def test_warnings_fail_only_with_strict_and_notes_never_fail(
     assert run_lint(monkeypatch, LintReport((INFO,), 1), "strict")[0] == 0
 
 
-def test_base_reaches_lint_paths_only_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_reaches_lint_paths_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     report = LintReport((), 1)
 
-    assert run_lint(monkeypatch, report)[1] == {}
+    assert run_lint(monkeypatch, report)[1] == {"base": None}
     assert run_lint(monkeypatch, report, "base=origin/main")[1] == {"base": "origin/main"}
 
 
-def test_when_lint_paths_has_no_base_parameter_then_base_is_a_usage_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(lint_cli, "lint_paths", lambda paths: LintReport((), 1))
-    namespace = argparse.Namespace(
-        paths=[Path("policies")], format="text", output=None, strict=False, base="HEAD"
+def test_list_codes_prints_every_catalog_code_and_exits_0() -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "riskctl"), "lint", "--list-codes"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert done.returncode == 0
+    listed = {line.split()[0] for line in done.stdout.splitlines()}
+    assert listed == set(CATALOG)
 
+
+def test_lint_without_paths_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    namespace = argparse.Namespace(
+        paths=[], format="text", output=None, strict=False, base=None, list_codes=False
+    )
     assert lint_cli.run(namespace) == 2
-    assert "--base is not supported" in capsys.readouterr().err
+    assert "--list-codes" in capsys.readouterr().err
 
 
 def test_the_waived_count_comes_from_the_report(
