@@ -33,6 +33,7 @@ class Outcome(enum.IntEnum):
 ACTIONS = (
     "reject",
     "clip",
+    "round",
     "reduce_only",
     "halt",
     "cancel_all",

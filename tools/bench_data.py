@@ -23,6 +23,7 @@ from typing import Any
 from engine.context import PreTradeContext
 
 __all__ = [
+    "INSTRUMENTS",
     "SYMBOLS",
     "VENUES",
     "GeneratedRule",
@@ -53,6 +54,53 @@ LEVELS = {
     "BTC/USDT": _Level(mid=65_000.0, tick=1, step=3, typical_qty=1.2, big_qty=6.5, max_position=25),
     "ETH/USDT": _Level(mid=3_200.0, tick=2, step=2, typical_qty=20, big_qty=100, max_position=400),
 }
+# The levels' ticks and steps are on every venue's grid below: prices and sizes a quoter
+# produces are on the grid, and the tails in _order step off it on purpose.
+
+# What the venue adapter sends with every order (policies/instruments.yaml, as
+# load_markets() reported it): tick and step grids, minimum and maximum sizes.
+INSTRUMENTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("binance", "BTC/USDT"): {
+        "price_increment": Decimal("0.01"),
+        "qty_increment": Decimal("0.00001"),
+        "price_precision": 2,
+        "qty_precision": 5,
+        "min_qty": Decimal("0.00001"),
+        "max_qty": Decimal("9000"),
+        "min_notional": Decimal("5"),
+        "max_notional": Decimal("9000000"),
+    },
+    ("binance", "ETH/USDT"): {
+        "price_increment": Decimal("0.01"),
+        "qty_increment": Decimal("0.0001"),
+        "price_precision": 2,
+        "qty_precision": 4,
+        "min_qty": Decimal("0.0001"),
+        "max_qty": Decimal("100000"),
+        "min_notional": Decimal("5"),
+        "max_notional": Decimal("9000000"),
+    },
+    ("okx", "BTC/USDT"): {
+        "price_increment": Decimal("0.1"),
+        "qty_increment": Decimal("0.00000001"),
+        "price_precision": 1,
+        "qty_precision": 8,
+        "min_qty": Decimal("0.00001"),
+        "max_qty": Decimal("1000"),
+        "max_notional": Decimal("1000000"),
+    },
+    ("okx", "ETH/USDT"): {
+        "price_increment": Decimal("0.01"),
+        "qty_increment": Decimal("0.000001"),
+        "price_precision": 2,
+        "qty_precision": 6,
+        "min_qty": Decimal("0.0001"),
+        "max_qty": Decimal("10000"),
+        "max_notional": Decimal("1000000"),
+    },
+}
+OFF_GRID_PRICE = Decimal("0.005")  # half the finest tick above: off every venue's grid
+OFF_GRID_QTY = Decimal("0.000000004")  # below the finest step: off every venue's grid
 
 
 # -- contexts ---------------------------------------------------------------------------
@@ -62,9 +110,13 @@ def make_contexts(n: int, seed: int) -> list[PreTradeContext]:
     """``n`` validated pre_trade contexts: mostly ordinary quotes, with tails past each limit.
 
     Tails: big orders, far limit prices, one-sided books, stale quotes and balances, deep
-    losses, busy order rates, REDUCING and HALTED states, reduce-only exits, a few amends,
-    cancels, GTD orders (some expired) and malformed limit/market prices. No instrument is
-    given: the example bundle configures no conformance or balance checks that read one.
+    losses, busy order and amend rates, REDUCING and HALTED states, reduce-only exits, a
+    few amends, cancels, GTD orders (some expired) and malformed limit/market prices.
+    Every context carries the venue's instrument and, nearly always, free and reserved
+    balances, as the venue adapter sends them; most prices and sizes are on the venue's
+    grid. The tails: prices and sizes off the grid, orders under the venue's minimum
+    notional, dust positions, quote-sized orders, missing balances and (rarely) no
+    instrument at all.
     """
     rng = random.Random(seed)
     return [PreTradeContext.model_validate(context_data(rng, i)) for i in range(n)]
@@ -76,15 +128,21 @@ def context_data(rng: random.Random, index: int) -> dict[str, Any]:
     level = LEVELS[symbol]
     market, mid = _market(rng, level)
     position = _position(rng, level, mid)
+    order = _order(
+        rng, level, venue=venue, symbol=symbol, mid=mid, position=position["qty"], index=index
+    )
+    _size_in_quote(rng, order, market, mid)
+    instrument = None
+    if rng.random() >= 0.003:  # the adapter nearly always has the venue's filters
+        instrument = {"venue": venue, "symbol": symbol, **INSTRUMENTS[(venue, symbol)]}
     return {
         "now_ms": EPOCH_MS + index * 37,  # _order dates GTD expiries from the same clock
         "state": _state(rng),
-        "order": _order(
-            rng, level, venue=venue, symbol=symbol, mid=mid, position=position["qty"], index=index
-        ),
+        "order": order,
         "market": market,
         "position": position,
-        "account": _account(rng),
+        "account": _account(rng, level),
+        "instrument": instrument,
     }
 
 
@@ -116,6 +174,9 @@ def _market(rng: random.Random, level: _Level) -> tuple[dict[str, Any], float]:
 def _position(rng: random.Random, level: _Level, mid: float) -> dict[str, Any]:
     if rng.random() < 0.15:
         return {"qty": Decimal(0), "avg_price": None}
+    if rng.random() < 0.01:  # dust: worth under 5 USDT, left over from partial fills
+        dust = _dec(3.5 / level.mid, level.step + 2) * rng.choice((1, -1))
+        return {"qty": dust, "avg_price": _dec(mid, level.tick)}
     bound = level.max_position * 1.05
     qty = max(-bound, min(bound, rng.gauss(0, level.max_position * 0.35)))
     if abs(qty) < 10**-level.step:
@@ -153,15 +214,23 @@ def _order(
             else rng.uniform(smallest, level.typical_qty)
         )
         reduce_only = roll > 0.98  # flagged reduce-only, but not always reducing
+        if rng.random() < 0.015:  # worth a few USDT: around the venue's minimum notional
+            qty = rng.uniform(2, 9) / level.mid
     kind = "limit" if rng.random() < 0.85 else "market"
     price: Decimal | None = None
     if kind == "limit":
         near = rng.random() < 0.92
         offset = rng.uniform(-20, 20) if near else rng.choice((-1, 1)) * rng.uniform(30, 120)
         price = _dec(mid * (1 + offset / 10_000), level.tick)
+        if rng.random() < 0.02:  # a quoter bug: between two ticks
+            price += OFF_GRID_PRICE
     odd = rng.random()
     if odd < 0.003:  # malformed: a limit order without a price, or a market order with one
         price = None if kind == "limit" else _dec(mid, level.tick)
+    # below the level's step, the coarsest step of the two venues (two places finer)
+    size = _dec(qty, level.step) if qty >= 10**-level.step else _dec(qty, level.step + 2)
+    if rng.random() < 0.04:  # a size from the skew model, not yet on the step grid
+        size += OFF_GRID_QTY
     now = EPOCH_MS + index * 37
     tif = rng.choices(("GTC", "IOC", "PO", "GTD"), weights=(85, 8, 5, 2))[0]
     expiry = now + rng.randint(-5_000, 600_000) if tif == "GTD" else None  # a few expired
@@ -171,7 +240,7 @@ def _order(
         "side": side,
         "type": kind,
         "action": rng.choices(("new", "amend", "cancel"), weights=(96, 3, 1))[0],
-        "qty": _dec(qty, level.step),
+        "qty": size,
         "price": price,
         "time_in_force": tif,
         "expire_at_ms": expiry,
@@ -181,7 +250,18 @@ def _order(
     }
 
 
-def _account(rng: random.Random) -> dict[str, Any]:
+def _size_in_quote(
+    rng: random.Random, order: dict[str, Any], market: dict[str, Any], mid: float
+) -> None:
+    """Now and then size the order in USDT instead, when it has a price to convert at."""
+    side_quote = market["ask"] if order["side"] == "buy" else market["bid"]
+    price = order["price"] if order["type"] == "limit" else side_quote
+    if price is None or rng.random() >= 0.03:
+        return
+    order["quote_qty"] = _dec(float(order.pop("qty")) * mid, 2)
+
+
+def _account(rng: random.Random, level: _Level) -> dict[str, Any]:
     equity = rng.uniform(1_500_000, 4_000_000)
     daily = rng.gauss(0, 15_000) if rng.random() < 0.97 else rng.uniform(-70_000, -45_000)
     drawdown = abs(rng.gauss(0, 20_000)) if rng.random() < 0.97 else rng.uniform(70_000, 95_000)
@@ -198,8 +278,29 @@ def _account(rng: random.Random) -> dict[str, Any]:
         "drawdown": _dec(drawdown, 2),
         "open_orders": rng.randint(10, 80) if rng.random() < 0.96 else rng.randint(180, 220),
         "orders_last_second": rng.randint(0, 8) if rng.random() < 0.9 else rng.randint(8, 24),
-        "amends_last_second": rng.randint(0, 6),
+        "amends_last_second": rng.randint(0, 30) if rng.random() < 0.97 else rng.randint(36, 45),
+        **_balances(rng, level, equity),
     }
+
+
+def _balances(rng: random.Random, level: _Level, equity: float) -> dict[str, Any]:
+    """Free USDT and base as the venue reports them, and what in-flight orders hold."""
+    found: dict[str, Any] = {}
+    roll = rng.random()
+    if roll < 0.96:
+        found["quote_free"] = _dec(equity * rng.uniform(0.1, 0.8), 2)
+    elif roll < 0.98:  # nearly spent
+        found["quote_free"] = _dec(rng.uniform(0, 20_000), 2)
+    roll = rng.random()  # else missing: buys then fail closed
+    if roll < 0.96:
+        found["base_free"] = _dec(rng.uniform(0, level.max_position * 1.2), level.step)
+    elif roll < 0.98:
+        found["base_free"] = _dec(rng.uniform(0, level.typical_qty * 0.2), level.step)
+    if rng.random() < 0.3:  # else missing: spot sells then fail closed
+        found["quote_reserved"] = _dec(rng.uniform(0, 50_000), 2)
+    if rng.random() < 0.2:
+        found["base_reserved"] = _dec(rng.uniform(0, level.typical_qty), level.step)
+    return found
 
 
 def _state(rng: random.Random) -> dict[str, Any]:

@@ -7,8 +7,10 @@ What it measures, and why each number is comparable:
 
 * The example policy set (``policies/``): ``Gate.evaluate("pre_trade", ctx)`` on prebuilt
   context models, against a hand-written function doing the same checks with the same
-  semantics (Decimal comparisons, the limits resolved for each (venue, symbol) written in
-  as Decimal constants, the same exit exemptions).
+  semantics (Decimal comparisons, the limits resolved for each (venue, symbol) and the
+  venue's instrument numbers written in as Decimal constants, the same exit exemptions,
+  the balance checks with the fee reserve, and the same fix: a size off the step grid is
+  rounded down and the rounded order must pass every check itself).
 * A generated 100-rule set (plus the typed limits): the engine, the same conditions as
   straight Python (rendered from the same templates, so the logic is identical), and
   simpleeval walking trees of the same expressions parsed once.
@@ -18,7 +20,8 @@ What it measures, and why each number is comparable:
 A ratio is only meaningful when both sides decide the same thing, so every baseline is
 checked against the engine on every context first: the set of rules each one fires must
 equal the rule ids of the engine's hits. Any disagreement exits 1; a hand-written limit
-table that no longer matches policies/risk-limits.yaml exits 2. When the engine gains a
+or instrument table that no longer matches policies/risk-limits.yaml or
+policies/instruments.yaml exits 2. When the engine gains a
 built-in rule, this is where the benchmark says so instead of printing a wrong ratio.
 
 Contexts are built before any timing; each timed loop runs with the garbage collector
@@ -47,11 +50,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, cast
 
 from bench_data import (
+    INSTRUMENTS,
     SYMBOLS,
     VENUES,
     GeneratedRule,
@@ -59,14 +63,21 @@ from bench_data import (
     make_contexts,
     write_rules_yaml,
 )
+from pydantic import BaseModel
 from simpleeval import SimpleEval
 
-from engine.builtins import BUILTIN_STATE_RULES, LIMIT_RULES, ORDER_SANITY_RULES
+from engine.builtins import (
+    BALANCE_RULES,
+    BUILTIN_STATE_RULES,
+    CONFORMANCE_RULES,
+    LIMIT_RULES,
+    ORDER_SANITY_RULES,
+)
 from engine.bundle import PolicyBundle, load_bundle
 from engine.context import PreTradeContext
 from engine.decision import Decision
 from engine.gate import Gate
-from engine.kinds import RiskLimits
+from engine.kinds import Instruments, RiskLimits
 from engine.limits import resolve_limits
 from engine.ruleset import compile_bundle
 
@@ -81,6 +92,7 @@ LOAD_REPEATS = 5
 CHUNK = 64  # contexts per in-cache chunk: well inside a 1 MiB L2
 
 Check = Callable[[PreTradeContext], list[str]]
+Passes = Callable[[str, PreTradeContext], bool]  # a rule that fired, yet lets the order go
 Scope = tuple[str, str]
 
 
@@ -107,6 +119,23 @@ class ScopeLimits:
     max_drawdown: Decimal = Decimal("80000")
     stale_market_data_ms: int = 2000
     stale_balance_ms: int = 30000  # on_stale_balance: reduce, so exits pass
+    max_amends_per_second: int = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeInstrument:
+    """The venue's filters for one (venue, symbol), from policies/instruments.yaml.
+
+    Spot instruments that take limit and market orders, as the file's defaults say;
+    ``limits_problems`` proves the table still matches the file.
+    """
+
+    price_increment: Decimal
+    qty_increment: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    max_notional: Decimal
+    min_notional: Decimal | None = None
 
 
 EXAMPLE_LIMITS: dict[Scope, ScopeLimits] = {
@@ -137,7 +166,57 @@ EXAMPLE_LIMITS: dict[Scope, ScopeLimits] = {
     ),
 }
 
+EXAMPLE_INSTRUMENTS: dict[Scope, ScopeInstrument] = {
+    ("binance", "BTC/USDT"): ScopeInstrument(
+        price_increment=Decimal("0.01"),
+        qty_increment=Decimal("0.00001"),
+        min_qty=Decimal("0.00001"),
+        max_qty=Decimal("9000"),
+        min_notional=Decimal("5"),
+        max_notional=Decimal("9000000"),
+    ),
+    ("binance", "ETH/USDT"): ScopeInstrument(
+        price_increment=Decimal("0.01"),
+        qty_increment=Decimal("0.0001"),
+        min_qty=Decimal("0.0001"),
+        max_qty=Decimal("100000"),
+        min_notional=Decimal("5"),
+        max_notional=Decimal("9000000"),
+    ),
+    ("okx", "BTC/USDT"): ScopeInstrument(
+        price_increment=Decimal("0.1"),
+        qty_increment=Decimal("0.00000001"),
+        min_qty=Decimal("0.00001"),
+        max_qty=Decimal("1000"),
+        max_notional=Decimal("1000000"),
+    ),
+    ("okx", "ETH/USDT"): ScopeInstrument(
+        price_increment=Decimal("0.01"),
+        qty_increment=Decimal("0.000001"),
+        min_qty=Decimal("0.0001"),
+        max_qty=Decimal("10000"),
+        max_notional=Decimal("1000000"),
+    ),
+}
+
 THIN_BALANCE = Decimal("0.05")
+FEE_RESERVE_BPS = Decimal("10")
+FEE_FACTOR = Decimal("1.001")  # a buy must fit its notional plus the 10 bps fee reserve
+# Settings the hand-written checks bake in: a stale balance stops new risk but not exits;
+# balances are checked; of the venue's rules only an off-grid size is fixed (rounded down
+# to the step), everything else it would refuse is rejected; no limit clips an order.
+ASSUMED_SETTINGS: dict[str, Any] = {
+    "on_stale_balance": "reduce",
+    "check_balance": True,
+    "fee_reserve_bps": FEE_RESERVE_BPS,
+    "conformance": {
+        "price_off_grid": "reject",
+        "qty_off_grid": "modify",
+        "qty_above_max": "reject",
+        "notional_above_max": "reject",
+        "require_instrument": True,
+    },
+}
 
 
 def limits_problems(bundle: PolicyBundle) -> list[str]:
@@ -158,20 +237,58 @@ def limits_problems(bundle: PolicyBundle) -> list[str]:
                     f"{venue} {symbol} {name}: policy {enforced.get(name)},"
                     f" table {wanted.get(name)}"
                 )
-        assumed = {"on_stale_balance": "reduce"}  # settings the hand-written checks bake in
-        settings = {k: v for k, v in resolved.items() if k not in LIMIT_RULES and v}
-        if settings != assumed:
-            problems.append(f"{venue} {symbol}: settings {settings}, baseline assumes {assumed}")
+        settings = {
+            k: v.model_dump() if isinstance(v, BaseModel) else v
+            for k, v in resolved.items()
+            if k not in LIMIT_RULES and v
+        }
+        if settings != ASSUMED_SETTINGS:
+            problems.append(
+                f"{venue} {symbol}: settings {settings}, baseline assumes {ASSUMED_SETTINGS}"
+            )
+    if 1 + FEE_RESERVE_BPS / 10_000 != FEE_FACTOR:
+        problems.append(f"fee factor {FEE_FACTOR} is not 1 + {FEE_RESERVE_BPS} bps")
+    return problems + instruments_problems(bundle)
+
+
+def instruments_problems(bundle: PolicyBundle) -> list[str]:
+    """Where the hand-written instrument table, or the contexts' instruments, differ from
+    policies/instruments.yaml."""
+    found = {
+        (i.venue, i.symbol): i for d in bundle.of_kind(Instruments) for i in d.spec.instruments
+    }
+    if set(found) != set(EXAMPLE_INSTRUMENTS):
+        return [f"instruments for {sorted(found)}, table for {sorted(EXAMPLE_INSTRUMENTS)}"]
+    problems = []
+    for scope, spec in found.items():
+        table = EXAMPLE_INSTRUMENTS[scope]
+        wanted = {f.name: getattr(table, f.name) for f in fields(ScopeInstrument)}
+        wanted |= {
+            "type": "spot",
+            "order_types": ("limit", "market"),
+            "price_sig_digits": None,
+            "qty_sig_digits": None,
+        }
+        for name, value in wanted.items():
+            if getattr(spec, name) != value:
+                problems.append(f"{scope} {name}: file {getattr(spec, name)}, table {value}")
+        sent = {"venue": scope[0], "symbol": scope[1], **INSTRUMENTS[scope]}
+        if type(spec).model_validate(sent) != spec:
+            problems.append(f"{scope}: the contexts' instrument {sent} is not the file's")
     return problems
 
 
-def make_typed_check(limits: ScopeLimits) -> Check:  # noqa: PLR0915  # one `if` per rule
-    """The built-in rules and typed limits for one scope, as plain Python.
+def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # noqa: PLR0915
+    """The built-in rules and typed limits for one scope, as plain Python, one pass.
 
     Semantics follow engine/builtins.py: a value at a limit passes, an order that cannot be
-    valued fails, limits on opening risk skip exits, and the price collar, kill switch,
-    halt, order-type, market-quote and GTD checks apply to exits too. Cancels never get
-    here (the callers return first), and every context is inside the universe.
+    valued fails, a balance that is missing fails, limits on opening risk (and the balance
+    checks) skip exits, and the price collar (market orders at the touch they take), kill
+    switch, halt, order counts and rates, order-type, market-quote, GTD checks and what the
+    venue would refuse apply to exits too; a context without an
+    instrument fails instrument_unknown and skips the venue's rules. Cancels never get
+    here (the callers return first), and every context is inside the universe. The fix
+    of an off-grid size is :func:`with_fix`'s.
     """
     max_order_qty = limits.max_order_qty
     max_order_notional = limits.max_order_notional
@@ -185,8 +302,12 @@ def make_typed_check(limits: ScopeLimits) -> Check:  # noqa: PLR0915  # one `if`
     max_drawdown = limits.max_drawdown
     stale_market_data_ms = limits.stale_market_data_ms
     stale_balance_ms = limits.stale_balance_ms
+    max_amends_per_second = limits.max_amends_per_second
+    tick, step = venue.price_increment, venue.qty_increment
+    min_qty, max_qty = venue.min_qty, venue.max_qty
+    min_notional, max_notional = venue.min_notional, venue.max_notional
 
-    def check(c: PreTradeContext) -> list[str]:  # noqa: PLR0912  # straight-line, on purpose
+    def check(c: PreTradeContext) -> list[str]:  # noqa: PLR0912, PLR0915  # straight-line
         fired: list[str] = []
         o, s = c.order, c.state
         is_exit = o.is_exit
@@ -205,18 +326,43 @@ def make_typed_check(limits: ScopeLimits) -> Check:  # noqa: PLR0915  # one `if`
             fired.append("market_without_quote")
         if o.time_in_force == "GTD" and (o.expire_at_ms is None or o.expire_at_ms <= c.now_ms):
             fired.append("gtd_expired")
-        if is_limit:
-            mid = c.market.mid
-            # No price or no mid: the engine's rule cannot be evaluated and fails closed.
-            if mid is None or price is None or abs(price - mid) * 10000 > collar_bps * mid:
-                fired.append("price_collar_bps")
+        # The collar: a limit price, or the touch a market order takes; no price or no mid
+        # to check it against fails closed.
+        mid = c.market.mid
+        if valuation is None or mid is None or abs(valuation - mid) * 10000 > collar_bps * mid:
+            fired.append("price_collar_bps")
+        # Order counts and rates protect the venue relationship, so exits count too.
+        a = c.account
+        if a.open_orders + 1 > max_open_orders:
+            fired.append("max_open_orders")
+        if o.action == "new" and a.orders_last_second + 1 > max_orders_per_second:
+            fired.append("max_orders_per_second")
+        if o.action == "amend" and a.amends_last_second + 1 > max_amends_per_second:
+            fired.append("max_amends_per_second")
+        qty: Decimal = o.qty  # type: ignore[assignment]  # always set once validated
+        notional = o.notional
+        known = c.instrument is not None
+        if known:  # what the venue would refuse, exits included
+            if is_limit and price is not None and price % tick:
+                fired.append("price_off_grid")
+            if qty % step:
+                fired.append("qty_off_grid")
+            if qty > max_qty:
+                fired.append("qty_above_max")
+            if notional is None or notional > max_notional:
+                fired.append("notional_above_max")
+            # every instrument here takes limit and market orders: order_type_unsupported
+            # cannot fire
+            if is_exit and (
+                qty < min_qty
+                or (min_notional is not None and notional is not None and notional < min_notional)
+            ):
+                fired.append("dust")
         if is_exit:
             return fired
-        a = c.account
-        notional = o.notional
         if notional is None or notional > max_order_notional:
             fired.append("max_order_notional")
-        if o.qty > max_order_qty:  # type: ignore[operator]  # always set once validated
+        if qty > max_order_qty:
             fired.append("max_order_qty")
         if not o.reduces_position:
             after = abs(c.position.qty_after)  # type: ignore[arg-type]  # always set
@@ -226,10 +372,6 @@ def make_typed_check(limits: ScopeLimits) -> Check:  # noqa: PLR0915  # one `if`
                 fired.append("max_position_notional")
             if notional is None or a.gross_exposure + notional > max_gross_exposure:
                 fired.append("max_gross_exposure")
-        if a.open_orders + 1 > max_open_orders:
-            fired.append("max_open_orders")
-        if o.action == "new" and a.orders_last_second + 1 > max_orders_per_second:
-            fired.append("max_orders_per_second")
         if -a.daily_pnl > max_daily_loss:
             fired.append("max_daily_loss")
         if a.drawdown > max_drawdown:
@@ -238,13 +380,31 @@ def make_typed_check(limits: ScopeLimits) -> Check:  # noqa: PLR0915  # one `if`
             fired.append("stale_market_data_ms")
         if a.balance_age_ms > stale_balance_ms:
             fired.append("stale_balance_ms")
+        if not known:
+            fired.append("instrument_unknown")
+        else:
+            if qty < min_qty:
+                fired.append("qty_below_min")
+            if min_notional is not None and (notional is None or notional < min_notional):
+                fired.append("notional_below_min")
+        # Free balances; a missing one cannot be checked and fails closed. Every instrument
+        # here is spot, and a sell without one counts as spot too.
+        if o.side == "buy":
+            free = a.quote_free
+            if notional is None or free is None or notional * FEE_FACTOR > free - a.quote_reserved:
+                fired.append("insufficient_quote")
+        else:
+            free = a.base_free
+            if free is None or qty > free - a.base_reserved:
+                fired.append("insufficient_base")
         return fired
 
     return check
 
 
 _TYPED_BY_SCOPE: dict[Scope, Check] = {
-    scope: make_typed_check(limits) for scope, limits in EXAMPLE_LIMITS.items()
+    scope: make_typed_check(limits, EXAMPLE_INSTRUMENTS[scope])
+    for scope, limits in EXAMPLE_LIMITS.items()
 }
 
 
@@ -254,11 +414,43 @@ def typed_checks(c: PreTradeContext) -> list[str]:
     return _TYPED_BY_SCOPE[(o.venue, o.symbol)](c)
 
 
-def example_check(c: PreTradeContext) -> list[str]:
-    """Everything policies/ checks at pre_trade: typed limits plus the two mm-guards rules."""
+def with_fix(once: Check, passes: Passes) -> Check:
+    """``once`` as the gate decides it: a cancel runs nothing, and a size off the step grid
+    that is all that stops the order is rounded down to the step; the rounded order must
+    then pass every rule itself, or the rules it fails are added and the order is refused.
+
+    ``passes`` names the hits that let an order through (audit mode, alerts, reduce_only on
+    an exit); every other hit refuses it.
+    """
+
+    def check(c: PreTradeContext) -> list[str]:
+        o = c.order
+        if o.action == "cancel":  # a cancel is never blocked: no rule runs
+            return []
+        fired = once(c)
+        if "qty_off_grid" not in fired:
+            return fired
+        if any(rule != "qty_off_grid" and not passes(rule, c) for rule in fired):
+            return fired  # refused as it is: nothing to fix
+        step = EXAMPLE_INSTRUMENTS[(o.venue, o.symbol)].qty_increment
+        qty = (o.qty / step).to_integral_value(rounding=ROUND_FLOOR) * step  # type: ignore[operator]
+        if qty <= 0:
+            return fired  # under one step: no size to send
+        data = c.model_dump(mode="python")
+        data["order"].pop("quote_qty", None)
+        data["order"]["qty"] = qty
+        fixed = PreTradeContext.model_validate(data)
+        again = once(fixed)
+        if any(not passes(rule, fixed) for rule in again):
+            return fired + again
+        return fired
+
+    return check
+
+
+def example_once(c: PreTradeContext) -> list[str]:
+    """Everything policies/ checks at pre_trade, one pass: typed limits plus mm-guards."""
     o = c.order
-    if o.action == "cancel":  # a cancel is never blocked: no rule runs
-        return []
     fired = typed_checks(c)
     if not o.is_exit:
         spread = c.market.spread_bps
@@ -268,6 +460,21 @@ def example_check(c: PreTradeContext) -> list[str]:
         if a.available_balance < THIN_BALANCE * a.equity:  # audit mode: a hit, not a reject
             fired.append("thin-balance")
     return fired
+
+
+example_check = with_fix(example_once, lambda rule, _: rule == "thin-balance")
+
+
+def generated_passes(rules: Sequence[GeneratedRule]) -> Passes:
+    """Hits of the generated set that let an order through: audit mode and alerts always,
+    reduce_only on an exit (the typed limits that reduce skip exits, so never do)."""
+    soft = {r.rule_id for r in rules if r.mode == "audit" or r.action == "alert"}
+    reducing = {r.rule_id for r in rules if r.action == "reduce_only"}
+
+    def passes(rule: str, c: PreTradeContext) -> bool:
+        return rule in soft or (rule in reducing and bool(c.order.is_exit))
+
+    return passes
 
 
 # -- simpleeval baseline -------------------------------------------------------------------
@@ -318,7 +525,12 @@ def parse_tree(text: str) -> ast.expr:
 def simpleeval_programs(rules: Sequence[GeneratedRule]) -> dict[Scope, tuple[TreeRule, ...]]:
     """Per scope: the engine's built-in rule and limit expressions (limits from the
     hand-written table), then the generated rules whose scope matches, each parsed once."""
-    always = [(r.name, r.when, r.exits_exempt) for r in (*BUILTIN_STATE_RULES, *ORDER_SANITY_RULES)]
+    always = [
+        (r.name, r.when, r.exits_exempt)
+        for r in (*BUILTIN_STATE_RULES, *ORDER_SANITY_RULES, *CONFORMANCE_RULES)
+    ]
+    fee = format(FEE_FACTOR, "f")
+    always += [(r.name, r.when.format(fee_factor=fee), r.exits_exempt) for r in BALANCE_RULES]
     programs = {}
     for (venue, symbol), limits in EXAMPLE_LIMITS.items():
         texts = list(always)
@@ -336,14 +548,13 @@ def simpleeval_programs(rules: Sequence[GeneratedRule]) -> dict[Scope, tuple[Tre
 class SimpleEvalChecker:
     """Evaluates pre-parsed trees with one SimpleEval whose names are the context's parts."""
 
-    def __init__(self, programs: dict[Scope, tuple[TreeRule, ...]]) -> None:
+    def __init__(self, programs: dict[Scope, tuple[TreeRule, ...]], passes: Passes) -> None:
         self.programs = programs
         functions = {"abs": abs, "min": min, "max": max, "round": round}
         self.evaluator = SimpleEval(functions=functions, names={})
+        self.check = with_fix(self.once, passes)
 
-    def check(self, c: PreTradeContext) -> list[str]:
-        if c.order.action == "cancel":  # a cancel is never blocked: no rule runs
-            return []
+    def once(self, c: PreTradeContext) -> list[str]:
         evaluator = self.evaluator
         evaluator.names = {
             "order": c.order,
@@ -351,6 +562,7 @@ class SimpleEvalChecker:
             "position": c.position,
             "account": c.account,
             "state": c.state,
+            "instrument": c.instrument,
             "now_ms": c.now_ms,
         }
         evaluate = evaluator._eval
@@ -651,7 +863,11 @@ def bench_example(
     gate = Gate(load_bundle(POLICIES))
     problems = limits_problems(gate.bundle)
     if problems:
-        print("the hand-written limits no longer match policies/risk-limits.yaml:", file=sys.stderr)
+        print(
+            "the hand-written limits or instruments no longer match policies/risk-limits.yaml"
+            " and policies/instruments.yaml:",
+            file=sys.stderr,
+        )
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return None
@@ -665,7 +881,7 @@ def bench_example(
     )
 
     subset = contexts[:DICT_CONTEXTS]
-    dicts = [c.model_dump(mode="python") for c in subset]  # derived fields are not dumped
+    dicts = [as_input(c) for c in subset]
     from_dicts = [gate.evaluate(STAGE, d) for d in dicts]
     from_models = [fired_by_engine(gate.evaluate(STAGE, c)) for c in subset]
     found = agreement("dict input", from_models, [fired_by_engine(d) for d in from_dicts])
@@ -683,6 +899,15 @@ def bench_example(
     outcome.agreements.append(found)
     outcome.failures += gate_failures(from_dicts)
     return outcome
+
+
+def as_input(c: PreTradeContext) -> dict[str, Any]:
+    """The context as a bot sends it: derived fields are not dumped, and a quote-sized order
+    carries its quote_qty, not the quantity the gate converted it to."""
+    data = c.model_dump(mode="python")
+    if data["order"].get("quote_qty") is not None:
+        del data["order"]["qty"]
+    return data
 
 
 def _load_and_compile(directory: Path, repeats: int) -> tuple[Gate, Timing, Timing]:
@@ -713,8 +938,9 @@ def bench_generated(contexts: list[PreTradeContext], opts: Options, report: Repo
     )
     namespace: dict[str, Any] = {"typed_checks": typed_checks, **source.constants}
     exec(compile(source.python, "<bench generated_check>", "exec"), namespace)  # noqa: S102  # our own generated source
-    generated_check: Check = namespace["generated_check"]
-    simple = SimpleEvalChecker(simpleeval_programs(source.rules))
+    passes = generated_passes(source.rules)
+    generated_check = with_fix(namespace["generated_check"], passes)
+    simple = SimpleEvalChecker(simpleeval_programs(source.rules), passes)
 
     with tempfile.TemporaryDirectory(prefix="riskctl-bench-") as tmp:
         directory = Path(tmp)

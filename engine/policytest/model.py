@@ -25,7 +25,15 @@ __all__ = [
 ]
 
 Action = Literal[
-    "reject", "clip", "reduce_only", "halt", "cancel_all", "flatten", "pause_symbol", "alert"
+    "reject",
+    "clip",
+    "round",
+    "reduce_only",
+    "halt",
+    "cancel_all",
+    "flatten",
+    "pause_symbol",
+    "alert",
 ]
 """Every action a decision can carry (engine.decision.ACTIONS; a test keeps them equal)."""
 

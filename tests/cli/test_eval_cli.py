@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from engine.context import STAGES
 
@@ -39,6 +40,16 @@ def case(name: str) -> Callable[[Case], Case]:
 
 def eval_args(stage: str, source: str | Path, policies: Path = POLICIES) -> list[str | Path]:
     return ["eval", "--policies", policies, "--stage", stage, "--input", source]
+
+
+def policy_versions() -> dict[str, int]:
+    """kind/name -> metadata.version of every example policy, read from the files."""
+    yaml = YAML(typ="safe", pure=True)
+    versions = {}
+    for path in POLICIES.glob("*.yaml"):
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        versions[f"{data['kind']}/{data['metadata']['name']}"] = data["metadata"]["version"]
+    return versions
 
 
 def load(stage: str) -> dict[str, Any]:
@@ -126,8 +137,7 @@ def test_when_context_is_valid_then_exit_0_and_json_decision(cli, stage: str) ->
     assert out["stage"] == stage
     assert (out["outcome"], out["allowed"], out["actions"], out["hits"]) == ("allow", True, [], [])
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", out["bundle"]["hash"])
-    assert out["bundle"]["versions"]["RiskLimits/btc-eth-mm"] == 7
-    assert out["bundle"]["versions"]["Rules/mm-guards"] == 4
+    assert out["bundle"]["versions"] == policy_versions()
     assert isinstance(out["eval_us"], int | float)
     assert out["eval_us"] >= 0
 
@@ -182,6 +192,28 @@ def test_when_order_breaks_okx_limits_then_limit_hits_show_values_and_scope(cli)
         "scope": "okx:BTC/USDT",
     }
     assert hits["max_order_notional"]["values"]["order.notional"] == "194970"
+
+
+@case("no-quote-balance")
+def _(directory: Path):
+    data = load("pre_trade")
+    del data["account"]["quote_free"]
+    return eval_args("pre_trade", write(directory, data)), None
+
+
+def test_when_a_buy_has_no_free_quote_balance_then_the_balance_check_fails_closed(cli) -> None:
+    result, _ = cli["no-quote-balance"]
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["outcome"], out["allowed"]) == ("reject", False)
+    (hit,) = out["hits"]
+    assert (hit["rule_id"], hit["code"], hit["action"]) == (
+        "insufficient_quote",
+        "rule.error",
+        "reject",
+    )
+    assert hit["values"]["account.quote_free"] is None
+    assert "quote_free is null" in hit["message"]
 
 
 @case("many-digits")

@@ -182,7 +182,9 @@ def test_versions_map_each_kind_and_name_to_its_metadata_version() -> None:
     bundle = load_bundle(POLICIES)
 
     assert bundle.versions == wanted
-    assert bundle.versions["RiskLimits/btc-eth-mm"] == 7
+    # Read from the file above, never hard-coded: a policy bump must not break this test.
+    assert wanted["RiskLimits/btc-eth-mm"] >= 1
+    assert all(isinstance(v, int) and v >= 1 for v in bundle.versions.values())
     assert bundle.summary() == {"hash": bundle.hash, "versions": wanted}
 
 
