@@ -16,6 +16,7 @@ __all__ = [
     "MAX_MONEY",
     "MAX_QTY",
     "STAGES",
+    "TEN_THOUSAND",
     "Bps",
     "Count",
     "DurationMs",
@@ -39,6 +40,7 @@ __all__ = [
 MAX_MONEY = Decimal("10000000000")  # 1e10 in the quote currency
 MAX_QTY = Decimal("100000000000")  # 1e11 units of the base asset (micro-priced tokens)
 DAY_MS = 86_400_000
+TEN_THOUSAND = Decimal(10_000)  # basis points in one
 
 
 class StrictModel(BaseModel):

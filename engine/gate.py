@@ -27,6 +27,7 @@ from engine.kinds import RiskLimits
 from engine.money import under_engine_decimal
 from engine.ruleset import compile_bundle
 from engine.validation import diagnostics_from
+from engine.yamlio import pointer
 
 __all__ = ["Gate"]
 
@@ -174,15 +175,13 @@ def _validated(stage: str, context: StageContext | Mapping[str, Any]) -> StageCo
     try:
         return model.model_validate(context)
     except ValidationError as exc:
-        problems = diagnostics_from(exc, locate=lambda p, _k: Location("context", pointer=_ptr(p)))
+        problems = diagnostics_from(
+            exc, locate=lambda p, _k: Location("context", pointer=pointer(p)), namespace="context"
+        )
         details = {d.location.pointer or "/": d.message for d in problems}
         raise _ContextInvalid(
             f"the {stage} context is invalid: {problems[0].message}", details
         ) from None
-
-
-def _ptr(path: tuple[str | int, ...]) -> str:
-    return "/" + "/".join(str(p) for p in path)
 
 
 def _immutable_changes(old: PolicyBundle, new: PolicyBundle) -> list[Diagnostic]:

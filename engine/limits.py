@@ -25,6 +25,7 @@ from engine.builtins import (
     BuiltinRule,
 )
 from engine.expr import CheckedExpression, check_expression
+from engine.fields import TEN_THOUSAND
 from engine.kinds import RiskLimits
 from engine.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
 from engine.rulespec import RuleSpec
@@ -33,7 +34,6 @@ from engine.symbols import Type
 __all__ = ["builtin_specs", "in_universe", "resolve_limits", "send_specs"]
 
 BUILTIN = "riskctl/builtin"
-TEN_THOUSAND = Decimal(10_000)
 
 # Which config switches each modifiable rule's "modify" on.
 

@@ -55,9 +55,17 @@ def _code(error_type: str) -> str:
 
 
 def diagnostics_from(
-    exc: ValidationError, *, locate: Locator, model: type[BaseModel] | None = None
+    exc: ValidationError,
+    *,
+    locate: Locator,
+    model: type[BaseModel] | None = None,
+    namespace: str = "policy",
 ) -> list[Diagnostic]:
-    """One diagnostic per pydantic error, located by ``locate(path, at_key)``."""
+    """One diagnostic per pydantic error, located by ``locate(path, at_key)``.
+
+    ``namespace`` names what was validated in the codes: ``policy.out-of-bounds`` for a
+    policy file, ``context.out-of-bounds`` for a stage context, ``test.`` for a test file.
+    """
     found = []
     for raw in exc.errors(include_url=False):
         error = raw
@@ -69,7 +77,8 @@ def diagnostics_from(
             error = {**raw, "type": "finite_number", "msg": "Input should be a finite number"}
         location = locate(path, at_key)
         message, hint = _message(error, path, model)
-        found.append(Diagnostic(_code(error["type"]), message, location, hint=hint))
+        code = _code(error["type"]).replace("policy.", f"{namespace}.", 1)
+        found.append(Diagnostic(code, message, location, hint=hint))
     return found
 
 

@@ -49,16 +49,11 @@ def run(args: argparse.Namespace) -> int:
         context = gate.context(args.stage, source.data)
     except ValidationError as exc:
         located = diagnostics_from(
-            exc, locate=lambda p, k: source.location(p, at_key=k), model=model
+            exc, locate=lambda p, k: source.location(p, at_key=k), model=model, namespace="context"
         )
-        return _fail([_as_context(d) for d in located])
+        return _fail(located)
     print_json(gate.evaluate(args.stage, context).to_json())
     return 0
-
-
-def _as_context(diagnostic: Diagnostic) -> Diagnostic:
-    code = diagnostic.code.replace("policy.", "context.", 1)
-    return Diagnostic(code, diagnostic.message, diagnostic.location, hint=diagnostic.hint)
 
 
 def _fail(problems: Any) -> int:

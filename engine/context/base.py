@@ -8,8 +8,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-TEN_THOUSAND = Decimal(10_000)
-
 # Bounds far beyond any real market, so every derived value stays exact in 50 digits.
 LIMIT = Decimal("1e15")
 TINY = Decimal("1e-18")  # the smallest positive price or size any venue quotes

@@ -10,7 +10,6 @@ from pydantic import Field, model_validator
 
 from engine.context.base import (
     LIMIT,
-    TEN_THOUSAND,
     Amount,
     ContextModel,
     DerivedModel,
@@ -27,6 +26,7 @@ from engine.context.base import (
     fill_instrument,
     section_field,
 )
+from engine.fields import TEN_THOUSAND
 from engine.grid import on_grid, snap
 from engine.kinds.instruments import InstrumentSpec
 from engine.money import derivation

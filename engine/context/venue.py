@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from engine.context.base import (
-    TEN_THOUSAND,
     ContextModel,
     DerivedModel,
     InstrumentLookup,
@@ -25,6 +24,7 @@ from engine.context.base import (
     section_field,
 )
 from engine.context.pre_trade import Instrument
+from engine.fields import TEN_THOUSAND
 from engine.money import derivation
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engine.fields import MAX_MONEY, Count, Percent, StrictModel
 
@@ -39,6 +39,12 @@ class ChangeBound(StrictModel):
         default=None,
         description="Largest change in one proposal, as a percentage of the old value.",
     )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ChangeBound:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
 
 
 class ChangeControlSpec(StrictModel):

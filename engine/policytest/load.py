@@ -128,10 +128,8 @@ def load_test_file(path: Path) -> tuple[PolicyTestFile | None, list[Diagnostic]]
     try:
         document = PolicyTest.model_validate(source.data)
     except ValidationError as exc:
-        found = diagnostics_from(
-            exc, locate=lambda p, k: source.location(p, at_key=k), model=PolicyTest
-        )
-        return None, [_recode(d, "test.") for d in found]
+        locate = lambda p, k: source.location(p, at_key=k)  # noqa: E731
+        return None, diagnostics_from(exc, locate=locate, model=PolicyTest, namespace="test")
     problems = _duplicate_names(source, document)
     if problems:
         return None, problems
@@ -153,8 +151,8 @@ def prepare(file: PolicyTestFile, build: ContextBuilder) -> tuple[PreparedFile, 
         try:
             context = build(case.stage, case.context)
         except ValidationError as exc:
-            found = diagnostics_from(exc, locate=_in_context(source, index), model=model)
-            problems += [_recode(d, "context.") for d in found]
+            locate = _in_context(source, index)
+            problems += diagnostics_from(exc, locate=locate, model=model, namespace="context")
             continue
         cases.append(LoadedCase(case, context, source.location(("cases", index, "name"))))
     return PreparedFile(file, tuple(cases)), problems
@@ -212,8 +210,3 @@ def unknown_rule_ids(files: Iterable[PolicyTestFile], known: set[str]) -> list[D
                         )
                     )
     return problems
-
-
-def _recode(diagnostic: Diagnostic, prefix: str) -> Diagnostic:
-    code = diagnostic.code.replace("policy.", prefix, 1)
-    return Diagnostic(code, diagnostic.message, diagnostic.location, hint=diagnostic.hint)
