@@ -23,7 +23,12 @@ Digits = Annotated[int, Field(ge=0, le=18, strict=True)]
 
 
 class InstrumentSpec(StrictModel):
-    """One instrument at one venue. Sizes are in base units; notionals in quote currency."""
+    """One instrument at one venue. Sizes are in base units; notionals in quote currency.
+
+    Equality rule, as for every limit: a value exactly at a bound passes (min_qty itself is
+    accepted, max_notional itself is accepted), anything past it fails; grid checks are
+    exact decimal multiples, so 172.0600 is on a 0.01 tick and 0.3 on a 0.1 step.
+    """
 
     venue: VenueId = Field(description="Venue id as ccxt spells it.")
     symbol: Symbol = Field(description="Unified symbol, e.g. BTC/USDT.")
