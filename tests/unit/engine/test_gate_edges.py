@@ -7,7 +7,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
-from test_gate import make_gate
+from gatekit import make_gate
 
 from engine import Outcome
 
