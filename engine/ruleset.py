@@ -3,8 +3,10 @@
 ``compile_bundle`` checks every expression in the bundle (custom rules, breaker triggers,
 alert metrics) against its stage's context and returns all problems as located
 diagnostics. ``RuleSet.program(stage, venue, symbol)`` returns the generated function
-for one scope: custom rules whose scope matches plus the typed limits resolved for that
-(venue, symbol), built on first use and cached.
+for one scope: custom rules whose scope matches plus the built-in rules resolved for that
+(venue, symbol). Programs for the universe are built when the gate starts and cached;
+scopes with the same rules share one generated function, so a symbol outside the
+universe reuses compiled code and is never cached itself.
 """
 
 from __future__ import annotations
