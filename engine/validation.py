@@ -109,6 +109,8 @@ def _message(
         key = str(path[-1])
         return f"{parent} has an unknown key {key!r}", suggest(key, _known_fields(model, path[:-1]))
     rule = str(error["msg"])
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        rule = "Input should be a mapping of field names to values"  # not pydantic's class names
     if kind == "value_error":  # a model validator's own sentence
         return f"{name}: {rule.removeprefix('Value error, ')}", None
     for lead, repl in (("Input should be", "it must be"), ("Input should", "it must")):
