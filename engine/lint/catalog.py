@@ -52,6 +52,7 @@ CATALOG: dict[str, str] = {
     "expr.always-same": "A test in an expression always has the same result.",
     "rule.duplicate-id": "Two rules share an id.",
     "expr.constant-condition": "A condition or part of one is always true or always false.",
+    "expr.null-never-matches": "== or in on a field that may be null, with no is-None test of it.",
     "expr.division-by-zero-risk": "An expression divides by a value that can be 0, unguarded.",
     "rule.shadowed": "A rule repeats the stage, scope, mode and condition of an earlier rule.",
     # consistency

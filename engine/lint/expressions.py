@@ -7,7 +7,10 @@ expressions that do check, using the context models' bounds:
 * ``expr.constant-condition``: a condition or part of one that is always true or always
   false (``order.qty > 0``, ``x > 5 and x < 3``, ``1 > 2``, a bare ``True``);
 * ``expr.division-by-zero-risk``: a division by something whose bounds allow 0
-  (``account.equity``, ``market.age_ms``) with no guard such as ``x > 0 and ...``.
+  (``account.equity``, ``market.age_ms``) with no guard such as ``x > 0 and ...``;
+* ``expr.null-never-matches``: ``==`` or ``in`` on a field that may be null, with no
+  ``is None`` test of it: null is simply not equal, so the rule silently does not fire
+  (ordering comparisons on null fail closed instead, and ``!=`` fires).
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import ast
 from collections.abc import Iterator
 
 from engine.errors import Diagnostic, Severity
+from engine.expr import dotted_name
 from engine.lint.bounds import interval_of
 from engine.lint.conditions import Atom, Conditions
 from engine.lint.documents import Expression, checked, expressions, locate_node
 from engine.lint.sets import ZERO, NumberSet
 from engine.loader import LoadedPolicy
-from engine.symbols import Type
+from engine.symbols import Type, symbol_table
 
-__all__ = ["check", "constant_parts", "risky_divisors"]
+__all__ = ["check", "constant_parts", "null_equalities", "risky_divisors"]
 
 _DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
 _LEAVES = (ast.Name, ast.Attribute, ast.Constant)  # nothing to find below these
@@ -43,6 +47,8 @@ def check(policies: tuple[LoadedPolicy, ...]) -> Iterator[Diagnostic]:
                 yield _constant(policy, expression, node, value=value, whole=node is root)
             for node in risky_divisors(conditions, root, ()):
                 yield _division(policy, expression, node)
+            for node, path in null_equalities(expression.stage, root):
+                yield _null_equality(policy, expression, node, path)
 
 
 # -- constant conditions ---------------------------------------------------------------
@@ -140,6 +146,43 @@ def _may_be_zero(conditions: Conditions, divisor: ast.AST, facts: tuple[Atom, ..
         if atom.key == key and isinstance(atom.when_true, NumberSet):
             values = values.intersect(atom.when_true)
     return values.contains(ZERO)
+
+
+def null_equalities(stage: str, root: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    """``==`` / ``in`` tests of a nullable field that the expression never tests for null."""
+    table = symbol_table(stage)
+    tested = {
+        path
+        for node in ast.walk(root)
+        if isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.Is | ast.IsNot)
+        for path in [dotted_name(node.left)]
+        if path is not None
+    }
+    for node in ast.walk(root):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            if not isinstance(op, ast.Eq | ast.In):
+                continue
+            for side in (left, right):
+                path = dotted_name(side)
+                field = table.fields.get(path) if path else None
+                if field is not None and field.nullable and path not in tested:
+                    yield side, field.path
+
+
+def _null_equality(
+    policy: LoadedPolicy, expression: Expression, node: ast.AST, path: str
+) -> Diagnostic:
+    return Diagnostic(
+        "expr.null-never-matches",
+        f"{path} may be null, and a null is never equal to anything, so the "
+        f"{expression.owner} silently does not fire when it is",
+        locate_node(policy, expression, node),
+        Severity.WARNING,
+        hint=f"say what null means: `{path} is not None and ...`, or `{path} is None or ...`",
+    )
 
 
 def _division(policy: LoadedPolicy, expression: Expression, divisor: ast.AST) -> Diagnostic:
