@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from engine.context import PreTradeContext, StageContext
 from engine.decision import Decision, Outcome, RuleHit, combine, combine_all, sorted_actions
 from engine.errors import redact
@@ -149,9 +151,11 @@ def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for path, read in spec.readers:
         try:
-            values[path] = read(ctx)
+            value = read(ctx)
         except AttributeError:  # a field of an optional group that is absent
-            values[path] = None
+            value = None
+        # a group tested for presence (`instrument is None`) reports that, not its repr
+        values[path] = "present" if isinstance(value, BaseModel) else value
     if spec.limit is not None:
         values["limit"] = spec.limit
         values["scope"] = spec.scope_label

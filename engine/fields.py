@@ -21,6 +21,7 @@ __all__ = [
     "Count",
     "DurationMs",
     "Expression",
+    "Flag",
     "Identifier",
     "Money",
     "Percent",
@@ -113,6 +114,9 @@ BASE/QUOTE:SETTLE-YYMMDD (future), BASE/QUOTE:SETTLE-YYMMDD-STRIKE-C|P (option).
 
 Expression = Annotated[str, Field(min_length=1, max_length=2000, examples=["order.qty > 5"])]
 """A rule expression over the stage's context; compiled and checked when the bundle loads."""
+
+Flag = Annotated[bool, Field(strict=True)]
+"""true or false, and nothing else: YAML 1.2 keeps yes/on/1 as other types, refused here."""
 
 Stage = Literal["ingest", "signal", "pre_trade", "order_send", "fill", "monitor"]
 STAGES: tuple[str, ...] = get_args(Stage)  # pipeline order

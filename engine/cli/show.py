@@ -18,6 +18,7 @@ from engine.cli.output import print_json
 from engine.errors import PolicyLoadError
 from engine.kinds import RiskLimits, Rules
 from engine.limits import resolve_limits
+from engine.ruleset import compile_bundle
 
 __all__ = ["register", "run"]
 
@@ -41,6 +42,7 @@ def register(verbs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(*args.paths)
+        compile_bundle(bundle)  # show only what the gate would load
     except PolicyLoadError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.fields import MAX_QTY, Scope, StrictModel
+from engine.fields import MAX_QTY, Flag, Scope, StrictModel
 
 __all__ = ["Band", "BandSet", "InventoryBandsSpec"]
 
@@ -25,11 +25,11 @@ class Band(StrictModel):
         default=Decimal(1),
         description="Multiplier a market maker applies to its inventory skew inside this band.",
     )
-    block_increasing: bool = Field(
+    block_increasing: Flag = Field(
         default=False, description="Reject orders that would increase the absolute position."
     )
-    flatten: bool = Field(default=False, description="Flatten the position on entering this band.")
-    alert: bool = Field(default=False, description="Raise an alert on entering this band.")
+    flatten: Flag = Field(default=False, description="Flatten the position on entering this band.")
+    alert: Flag = Field(default=False, description="Raise an alert on entering this band.")
 
 
 class BandSet(StrictModel):

@@ -10,6 +10,7 @@ from engine.fields import (
     Bps,
     Count,
     DurationMs,
+    Flag,
     Money,
     Quantity,
     Scope,
@@ -49,7 +50,7 @@ class Conformance(StrictModel):
     notional_above_max: Literal["reject", "modify"] = Field(
         default="reject", description="An order value above the instrument's max_notional."
     )
-    require_instrument: bool = Field(
+    require_instrument: Flag = Field(
         default=True,
         description="Refuse an opening order when no instrument data is known (fail closed).",
     )
@@ -121,7 +122,7 @@ class LimitSet(StrictModel):
         default=None,
         description="Largest number of amend requests in the last second, counting this one.",
     )
-    check_balance: bool | None = Field(
+    check_balance: Flag | None = Field(
         default=None,
         description=(
             "When true, a buy's notional plus the fee reserve must fit the free quote balance"
@@ -140,7 +141,7 @@ class LimitSet(StrictModel):
             " quantity and notional, order types) before sending. Omit to skip these checks."
         ),
     )
-    clip_order_qty: bool | None = Field(
+    clip_order_qty: Flag | None = Field(
         default=None,
         description=(
             "When true, an order over max_order_qty or max_position_qty is clipped to fit"

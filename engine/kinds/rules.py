@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.fields import Expression, Identifier, RuleAction, Scope, Severity, Stage, StrictModel
+from engine.fields import (
+    Expression,
+    Flag,
+    Identifier,
+    RuleAction,
+    Scope,
+    Severity,
+    Stage,
+    StrictModel,
+)
 
 __all__ = ["Rule", "RulesSpec"]
 
@@ -48,7 +57,7 @@ class Rule(StrictModel):
         default="enforce",
         description="enforce acts on a firing; audit records what would have happened and allows.",
     )
-    applies_to_exits: bool = Field(
+    applies_to_exits: Flag = Field(
         default=False,
         description=(
             "pre_trade only: also apply to orders that only reduce the position (reduce-only"

@@ -57,10 +57,12 @@ def lint_paths(
     files = list(iter_files([Path(p) for p in paths if Path(p).exists()]))
     policies, problems = load_documents(paths)
     texts = _texts(files)
-    problems += check_bundle(policies)
-    problems += _findings(policies, texts, base)
+    # What stops the gate from loading the bundle can never be waived: lint must not pass
+    # a bundle that riskctl eval, test and the gate refuse.
+    blocking = problems + check_bundle(policies)
     waivers = Waivers(texts, today=today or dt.datetime.now(dt.UTC).date())
-    kept, waived = waivers.apply(problems)
+    kept, waived = waivers.apply(_findings(policies, texts, base))
+    kept += blocking
     skipped = [] if base is not None else [c for c in CATALOG if c.startswith("change.")]
     kept += waivers.findings(checked={p.path for p in policies}, skipped_codes=skipped)
     return LintReport(tuple(sorted(kept, key=Diagnostic.sort_key)), len(files), waived)

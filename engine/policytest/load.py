@@ -98,7 +98,8 @@ def policies_for(path: Path) -> Path | None:
     ``policies/``). ``None`` when neither holds policies.
     """
     start = path if path.is_dir() else path.parent
-    for candidate in (start, start.parent):
+    parent = start.parent if start.parent != start else start / ".."  # "." has no .parent
+    for candidate in (start, parent):
         if _holds_policies(candidate):
             return candidate
     return None

@@ -156,7 +156,8 @@ def test_when_a_waiver_is_on_another_line_then_it_does_not_apply(tmp_path: Path)
     assert codes(path) == [(VENUE_LINE, "limits.coverage"), (VENUE_LINE + 1, "waiver.unused")]
 
 
-def test_when_a_loader_finding_carries_a_waiver_then_it_is_waived_too(tmp_path: Path) -> None:
+def test_when_a_loader_finding_carries_a_waiver_then_it_still_fails(tmp_path: Path) -> None:
+    # The gate refuses to load this file; lint must not pass what the gate refuses.
     path = tmp_path / "rules.yaml"
     path.write_text(
         "apiVersion: riskctl/v1\nkind: Rules\n"
@@ -168,8 +169,8 @@ def test_when_a_loader_finding_carries_a_waiver_then_it_is_waived_too(tmp_path: 
 
     report = lint_paths([path], today=TODAY)
 
-    assert report.diagnostics == ()
-    assert report.waived == 1
+    assert [d.code for d in report.diagnostics] == ["policy.unknown-key"]
+    assert report.waived == 0
 
 
 def test_when_a_file_does_not_load_then_its_unused_waivers_are_not_reported(
