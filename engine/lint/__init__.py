@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import Diagnostic
-from engine.lint import changes, consistency, coverage, expressions, hygiene, scopes
+from engine.lint import changes, consistency, coverage, expressions, hygiene, reach, scopes
 from engine.lint.catalog import CATALOG
 from engine.lint.waivers import Waivers
 from engine.loader import LoadedPolicy, load_documents
@@ -31,7 +31,13 @@ from engine.yamlio import iter_files, read_text
 
 __all__ = ["LintReport", "lint_paths"]
 
-_SEMANTIC_CHECKS = (expressions.check, consistency.check, scopes.check, coverage.check)
+_SEMANTIC_CHECKS = (
+    expressions.check,
+    consistency.check,
+    scopes.check,
+    coverage.check,
+    reach.check,
+)
 
 
 @dataclass(frozen=True, slots=True)
