@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 __all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
@@ -101,6 +101,7 @@ class Decision:
 
 
 _FIX_ACTIONS = frozenset({"clip", "round"})
+_SHOWN = Decimal("1e-12")  # places shown for a computed value; the decision used it in full
 
 
 def sorted_actions(actions: Iterable[str]) -> tuple[str, ...]:
@@ -143,7 +144,11 @@ def combine_all(decisions: Sequence[Decision]) -> Decision:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() else str(value)
+        if not value.is_finite():
+            return str(value)
+        if value.as_tuple().exponent < -12:  # type: ignore[operator]  # finite: an int
+            value = value.quantize(_SHOWN, rounding=ROUND_HALF_EVEN)  # e.g. spread_bps
+        return format(value, "f")
     if isinstance(value, bool | int | str) or value is None:
         return value
     return str(value)

@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         context = gate.context(args.stage, source.data)
     except ValidationError as exc:
+        if model.cancel_in(source.data):  # a cancel is never blocked: the gate says why
+            print_json(gate.evaluate(args.stage, source.data).to_json())
+            return 0
         located = diagnostics_from(
             exc, locate=lambda p, k: source.location(p, at_key=k), model=model, namespace="context"
         )

@@ -24,7 +24,9 @@ from engine.validation import suggest
 __all__ = ["Waiver", "Waivers", "parse"]
 
 _COMMENT = re.compile(r"#\s*riskctl:\s*ignore\[(?P<codes>[^\]]*)\](?P<rest>.*)$")
-_UNTIL = re.compile(r"^\s*until:\s*(?P<date>\S*)(?P<rest>.*)$")
+# "until: 2027-01-31" as documented; "until 2027-01-31" too, rather than reading the date as
+# part of the reason and never expiring.
+_UNTIL = re.compile(r"^\s*until(?::\s*|\s+(?=\d{4}-))(?P<date>\S*)(?P<rest>.*)$")
 
 
 @dataclass(slots=True)

@@ -85,3 +85,24 @@ def test_a_buy_that_the_free_balance_cannot_pay_for_is_rejected(tmp_path: Path) 
     decision = evaluate(data, tmp_path)
     assert decision["outcome"] == "reject"
     assert [h["code"] for h in decision["hits"]] == ["balance.insufficient_quote"]
+
+
+def test_a_cancel_with_a_broken_context_is_still_allowed_and_says_why(tmp_path: Path) -> None:
+    data = context(action="cancel", qty=None)  # a cancel carries no size
+    decision = evaluate(data, tmp_path)
+    assert decision["outcome"] == "allow"
+    assert [(h["code"], h["mode"]) for h in decision["hits"]] == [("context.invalid", "audit")]
+
+
+def test_computed_values_are_shown_to_twelve_places(tmp_path: Path) -> None:
+    # a 31 bps-wide book: spread_bps = 10000 * 200 / 64900 has no short decimal form
+    data = context(type="market", price=None, qty="0.1")
+    data["market"] = {"bid": "64800", "ask": "65000", "age_ms": 20}
+    decision = evaluate(data, tmp_path)
+    spreads = [
+        h["values"]["market.spread_bps"]
+        for h in decision["hits"]
+        if "market.spread_bps" in h["values"]
+    ]
+    assert spreads, decision
+    assert all(len(v.partition(".")[2]) == 12 for v in spreads)

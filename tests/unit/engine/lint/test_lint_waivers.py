@@ -230,3 +230,10 @@ def test_findings_about_waivers_are_never_waived() -> None:
 
     assert [d.code for d in kept] == ["waiver.unused"]
     assert waived == 0
+
+
+def test_when_until_is_written_without_its_colon_then_the_date_still_expires(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "# riskctl: ignore[limits.coverage] until 2026-01-31 paper account")
+    assert {code for _, code in codes(path)} == {"waiver.expired", "limits.coverage"}
