@@ -13,6 +13,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "FORMATS",
     "MAX_MONEY",
     "MAX_QTY",
     "STAGES",
@@ -41,6 +42,18 @@ __all__ = [
 MAX_MONEY = Decimal("10000000000")  # 1e10 in the quote currency
 MAX_QTY = Decimal("100000000000")  # 1e11 units of the base asset (micro-priced tokens)
 DAY_MS = 86_400_000
+
+IDENTIFIER_PATTERN = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
+VENUE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+SYMBOL_PATTERN = (
+    r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20}(-[0-9]{6}(-[0-9.]{1,20}-[CP])?)?)?$"
+)
+# What a format means, in the words a policy author needs when a value does not match it.
+FORMATS: dict[str, str] = {
+    IDENTIFIER_PATTERN: "lower-case letters, digits, '.', '_' and '-', like btc-spot",
+    VENUE_PATTERN: "a lower-case ccxt venue id, like binance or okx",
+    SYMBOL_PATTERN: "a unified ccxt symbol in capitals, like BTC/USDT or BTC/USDT:USDT",
+}
 TEN_THOUSAND = Decimal(10_000)  # basis points in one
 
 
@@ -83,7 +96,7 @@ Count = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Identifier = Annotated[
     str,
     Field(
-        pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
+        pattern=IDENTIFIER_PATTERN,
         min_length=1,
         max_length=63,
         examples=["btc-spot"],
@@ -93,14 +106,14 @@ Identifier = Annotated[
 
 VenueId = Annotated[
     str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", examples=["binance", "okx"]),
+    Field(pattern=VENUE_PATTERN, examples=["binance", "okx"]),
 ]
 """A venue id as ccxt spells it: lower-case, e.g. binance, okx, kraken."""
 
 Symbol = Annotated[
     str,
     Field(
-        pattern=r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20}(-[0-9]{6}(-[0-9.]{1,20}-[CP])?)?)?$",
+        pattern=SYMBOL_PATTERN,
         examples=[
             "BTC/USDT",
             "BTC/USDT:USDT",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from engine.errors import Diagnostic, Location
+from engine.fields import FORMATS
 from engine.secrets import secret_kind
 
 __all__ = ["CODES", "diagnostics_from", "field_label", "suggest"]
@@ -109,6 +110,9 @@ def _message(
         key = str(path[-1])
         return f"{parent} has an unknown key {key!r}", suggest(key, _known_fields(model, path[:-1]))
     rule = str(error["msg"])
+    if kind == "string_pattern_mismatch":
+        meaning = FORMATS.get(str((error.get("ctx") or {}).get("pattern", "")))
+        rule = f"it must be {meaning}" if meaning else rule
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         rule = "Input should be a mapping of field names to values"  # not pydantic's class names
     if kind == "value_error":  # a model validator's own sentence
