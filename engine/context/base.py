@@ -122,6 +122,9 @@ InstrumentLookup = Callable[[str, str], Any]
 
 
 def section_field(data: Mapping[str, Any], section: str, name: str) -> Any:
+    """data[section][name] of raw (unvalidated, perhaps not even a mapping) context data."""
+    if not isinstance(data, Mapping):
+        return None
     part = data.get(section)
     return part.get(name) if isinstance(part, Mapping) else None
 
