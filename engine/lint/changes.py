@@ -1,7 +1,8 @@
 """Change discipline against a git base: a changed document must bump metadata.version.
 
 ``riskctl lint --base REF`` reads each policy file as it was at ``REF`` (``git show
-REF:path`` from the repository root) and compares the documents' canonical content,
+REF:path`` from the repository root; a file git sees as renamed since ``REF`` is read under
+its old name) and compares the documents' canonical content,
 ignoring formatting, comments and metadata.version itself. Decisions record the version
 with the bundle hash, so a change under an old version number makes audits lie.
 
@@ -112,6 +113,7 @@ class _Git:
         self.executable = shutil.which("git")
         self.roots: dict[Path, Path] = {}
         self.verified: set[Path] = set()
+        self.renames: dict[Path, dict[str, str]] = {}
 
     def before(self, path: Path) -> _Before | None:
         """The file at the base; None when it is new there or holds nothing comparable."""
@@ -121,8 +123,26 @@ class _Git:
             self._verify(root)
             self.verified.add(root)
         relative = file.relative_to(root).as_posix()
+        relative = self._renamed_from(root).get(relative, relative)  # a moved file is not new
         shown = self._run(root, "show", f"{self.base}:{relative}")
         return None if shown is None else _parse_before(shown, f"{self.base}:{relative}")
+
+    def _renamed_from(self, root: Path) -> dict[str, str]:
+        """New path -> path at the base, for files git sees as renamed since the base."""
+        if root not in self.renames:
+            listing = self._run(root, "diff", "-M", "--name-status", "-z", self.base) or ""
+            fields = listing.split("\0")
+            renames: dict[str, str] = {}
+            index = 0
+            while index < len(fields) and fields[index]:
+                status = fields[index]
+                if status.startswith(("R", "C")) and index + 2 < len(fields):
+                    renames[fields[index + 2]] = fields[index + 1]
+                    index += 3
+                else:
+                    index += 2
+            self.renames[root] = renames
+        return self.renames[root]
 
     def _root(self, directory: Path) -> Path:
         if directory not in self.roots:

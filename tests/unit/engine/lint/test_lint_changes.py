@@ -158,3 +158,19 @@ def test_when_linting_a_directory_then_each_file_is_compared_by_its_path(repo: P
     assert [(Path(d.location.path).name, d.code) for d in report.diagnostics] == [
         ("rules.yaml", "change.version-not-bumped")
     ]
+
+
+def test_when_a_file_was_renamed_and_changed_without_a_bump_then_version_not_bumped(
+    repo: Path,
+) -> None:
+    git(repo, "mv", "policies/rules.yaml", "policies/moved.yaml")
+    path = repo / "policies" / "moved.yaml"
+    path.write_text(path.read_text().replace("3000", "2500"), encoding="utf-8")
+
+    assert findings(path) == [(*VERSION_AT, "change.version-not-bumped")]
+
+
+def test_when_a_file_was_only_renamed_then_there_is_no_finding(repo: Path) -> None:
+    git(repo, "mv", "policies/rules.yaml", "policies/moved.yaml")
+
+    assert findings(repo / "policies" / "moved.yaml") == []
