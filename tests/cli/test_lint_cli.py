@@ -5,33 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clikit import REPO, riskctl
 
 from engine.lint import lint_paths
 
-REPO = Path(__file__).resolve().parents[2]
-RISKCTL = Path(sys.executable).parent / "riskctl"
 BAD = REPO / "tests" / "data" / "bad"
 GOOD = REPO / "tests" / "data" / "good"
 EXPECT = re.compile(r"^# expect: (\d+):(\d+) (\S+)$", re.MULTILINE)
-
-
-def riskctl(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(RISKCTL), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr
-    assert "Traceback" not in done.stdout
-    return done
 
 
 def expected(path: Path) -> list[tuple[int, int, str]]:

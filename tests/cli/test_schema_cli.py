@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-RISKCTL = Path(sys.executable).parent / "riskctl"
-
-
-def riskctl(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(RISKCTL), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr
-    return done
+from clikit import REPO, riskctl
 
 
 def test_when_checking_the_repository_schemas_then_exit_0() -> None:

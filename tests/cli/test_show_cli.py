@@ -5,28 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from clikit import REPO, riskctl
 
 from engine.bundle import load_bundle
 
-REPO = Path(__file__).resolve().parents[2]
-RISKCTL = Path(sys.executable).parent / "riskctl"
 DATA = REPO / "tests" / "data"
-
-
-def riskctl(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(RISKCTL), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr
-    return done
 
 
 def test_when_showing_the_example_policies_then_exit_0_with_hash_and_every_document() -> None:
