@@ -2,14 +2,24 @@
 
 What editors need, learnt the hard way with yaml-language-server: a ``$schema`` at the
 root (pydantic writes none, and without it 2020-12 keywords are dropped), a description on
-every property (copied onto ``$ref`` branches of optional models, or hover shows the
-nested class's docstring), and ``additionalProperties: false`` everywhere.
+every property, and ``additionalProperties: false`` everywhere. Then :func:`_for_editors`:
+
+- a description sits beside its ``$ref`` (2020-12 allows siblings; the server keeps the
+  property's own description and title, and wrapping in ``allOf`` made hover show the
+  referenced class's docstring), with a ``markdownDescription`` too, so a docstring's one
+  does not win;
+- the string form of a decimal carries a number pattern (unsigned where the bounds are),
+  so a quoted ``"-5"`` is flagged, and decimal examples and defaults are numbers;
+- a derived (``readOnly``) context field is refused (``not: {}``), hidden from completion
+  (``doNotSuggest``) and says why (``deprecationMessage``), while hover still explains it;
+- private keywords of the models (``alwaysSet``) are dropped.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +29,14 @@ from engine.context import CONTEXTS
 from engine.kinds import KINDS, any_policy_adapter
 from engine.policytest.schema import policy_test_schema
 
-__all__ = ["SCHEMA_DIALECT", "check_schemas", "file_name", "generate_schemas", "write_schemas"]
+__all__ = [
+    "EXTRA_KEYWORDS",
+    "SCHEMA_DIALECT",
+    "check_schemas",
+    "file_name",
+    "generate_schemas",
+    "write_schemas",
+]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://riskctl.dev/schemas/"
@@ -53,7 +70,7 @@ def _model_schema(model: type[BaseModel], *, title: str, name: str | None = None
 
 
 def _finish(schema: dict[str, Any], name: str, title: str | None) -> dict[str, Any]:
-    schema = _fix_refs(schema)
+    schema = _for_editors(schema)
     schema["$schema"] = SCHEMA_DIALECT
     schema["$id"] = SCHEMA_ID_BASE + name
     if title:
@@ -61,22 +78,125 @@ def _finish(schema: dict[str, Any], name: str, title: str | None) -> dict[str, A
     return schema
 
 
-def _fix_refs(node: Any) -> Any:
-    """Copy a property's description into its ``$ref`` branch so editors show it on hover."""
+# Keywords beyond draft 2020-12 that the schemas may carry: annotations of VS Code's JSON
+# language service, which yaml-language-server reads, and pydantic's OpenAPI-style
+# ``discriminator`` on the policy union (an annotation; validators ignore it).
+EXTRA_KEYWORDS = frozenset(
+    {"markdownDescription", "doNotSuggest", "deprecationMessage", "discriminator"}
+)
+PRIVATE_KEYWORDS = frozenset({"alwaysSet"})  # read by riskctl from the models, not by editors
+# A JSON number as Decimal reads it from a string; POSITIVE needs a non-zero digit.
+SIGNED_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+UNSIGNED_NUMBER = r"^\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+POSITIVE_NUMBER = r"^\+?(?=[0-9.]*[1-9])(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _for_editors(node: Any) -> Any:
+    """Rewrite a pydantic schema, bottom up, into what editors and strict validators read."""
     if isinstance(node, list):
-        return [_fix_refs(v) for v in node]
+        return [_for_editors(v) for v in node]
     if not isinstance(node, dict):
         return node
-    node = {k: _fix_refs(v) for k, v in node.items()}
+    node = {k: _for_editors(v) for k, v in node.items() if k not in PRIVATE_KEYWORDS}
+    if node.get("readOnly") is True:
+        return _refused(node)
+    _unwrap_ref(node)
+    _pattern_decimal_strings(node)
+    if _is_decimal(node):
+        if "default" in node:
+            node["default"] = _number(node["default"])
+        if isinstance(node.get("examples"), list):
+            node["examples"] = [_number(v) for v in node["examples"]]
     description = node.get("description")
-    if description and "anyOf" in node:
-        node["anyOf"] = [
-            {**branch, "description": description} if "$ref" in branch else branch
-            for branch in node["anyOf"]
-        ]
-    if description and "$ref" in node and len(node) == 2:
-        node = {"allOf": [{"$ref": node["$ref"]}], "description": description}
+    if isinstance(description, str):
+        if "anyOf" in node:
+            node["anyOf"] = [
+                {**branch, **_described(description)} if "$ref" in branch else branch
+                for branch in node["anyOf"]
+            ]
+        if "$ref" in node or "`" in description:
+            node.update(_described(description))
     return node
+
+
+def _described(description: str) -> dict[str, str]:
+    return {"description": description, "markdownDescription": _markdown(description)}
+
+
+def _markdown(text: str) -> str:
+    """Plain text as Markdown: code spans (single or double backticks) kept, the rest escaped."""
+    parts = re.split(r"(``[^`]+``|`[^`]+`)", text)
+    return "".join(
+        part if index % 2 else re.sub(r"([\\*_\[\]<>|#])", r"\\\1", part)
+        for index, part in enumerate(parts)
+    )
+
+
+def _unwrap_ref(node: dict[str, Any]) -> None:
+    """``{allOf: [{$ref}], ...}`` -> ``{$ref, ...}``: siblings of ``$ref`` are fine in 2020-12."""
+    branches = node.get("allOf")
+    if isinstance(branches, list) and len(branches) == 1 and set(branches[0]) == {"$ref"}:
+        del node["allOf"]
+        node["$ref"] = branches[0]["$ref"]
+
+
+def _refused(node: dict[str, Any]) -> dict[str, Any]:
+    """A derived field: explained on hover, never suggested, refused when given."""
+    kept: dict[str, Any] = {"title": node["title"]} if "title" in node else {}
+    return {
+        **kept,
+        **_described(str(node.get("description", "Derived by riskctl."))),
+        "readOnly": True,
+        "doNotSuggest": True,
+        "deprecationMessage": "riskctl computes this field; remove it from the input.",
+        "not": {},
+    }
+
+
+def _pattern_decimal_strings(node: dict[str, Any]) -> None:
+    """Give the string form of a decimal (pydantic: anyOf number | string) a number pattern."""
+    branches = node.get("anyOf")
+    if not isinstance(branches, list):
+        return
+    numbers = [b for b in branches if b.get("type") == "number"]
+    if len(numbers) != 1:
+        return
+    for index, branch in enumerate(branches):
+        if branch == {"type": "string"}:
+            branches[index] = {"type": "string", "pattern": _number_pattern(numbers[0])}
+
+
+def _number_pattern(number: dict[str, Any]) -> str:
+    exclusive, minimum = number.get("exclusiveMinimum"), number.get("minimum")
+    if (exclusive is not None and exclusive >= 0) or (minimum is not None and minimum > 0):
+        return POSITIVE_NUMBER
+    if minimum is not None and minimum >= 0:
+        return UNSIGNED_NUMBER
+    return SIGNED_NUMBER
+
+
+def _is_decimal(node: dict[str, Any]) -> bool:
+    """True for a schema whose value may be a decimal (directly or in one of its branches)."""
+    branches = node.get("anyOf")
+    if not isinstance(branches, list):
+        return False
+    return any(b.get("type") == "number" or _is_decimal(b) for b in branches)
+
+
+def _number(value: Any) -> Any:
+    """A decimal string as a JSON number when the number says exactly the same; else as is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        exact = Decimal(value)
+    except InvalidOperation:
+        return value
+    if not exact.is_finite():
+        return value
+    if exact == exact.to_integral_value() and "e" not in value.lower():
+        return int(exact)
+    approx = float(exact)
+    return approx if Decimal(repr(approx)) == exact else value
 
 
 def write_schemas(directory: Path) -> list[Path]:

@@ -11,11 +11,16 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 
+from engine.context import CONTEXTS
+from engine.context.base import DerivedModel
 from engine.kinds import KINDS
 from engine.schemagen import (
+    EXTRA_KEYWORDS,
     SCHEMA_DIALECT,
+    _markdown,
     check_schemas,
     file_name,
     generate_schemas,
@@ -194,3 +199,237 @@ def test_a_bad_fixture_is_refused_by_the_schema_too(name: str) -> None:
     errors = list(Draft202012Validator(schema("risk-limits.schema.json")).iter_errors(document))
 
     assert errors
+
+
+# -- item 19: what yaml-language-server and strict validators read ------------------------------
+
+# Draft 2020-12 keywords, by where their values hold subschemas (everything else is a value).
+SUBSCHEMA = {"not", "if", "then", "else", "items", "contains", "additionalProperties"} | {
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+}
+SUBSCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
+SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs", "dependentSchemas"}
+VALUE_KEYWORDS = {
+    "$schema", "$id", "$ref", "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary",
+    "$comment", "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum",
+    "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+    "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties", "required",
+    "dependentRequired", "format", "contentEncoding", "contentMediaType", "title",
+    "description", "default", "deprecated", "readOnly", "writeOnly", "examples",
+}  # fmt: skip
+DRAFT_2020_12 = SUBSCHEMA | SUBSCHEMA_LISTS | SUBSCHEMA_MAPS | VALUE_KEYWORDS
+
+
+def unknown_keywords(node: Any, where: str = "#") -> Iterator[str]:
+    """Pointers to keywords outside 2020-12 and EXTRA_KEYWORDS, walking only schema positions."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        here = f"{where}/{key}"
+        if key not in DRAFT_2020_12 | EXTRA_KEYWORDS:
+            yield here
+        elif key in SUBSCHEMA:
+            yield from unknown_keywords(value, here)
+        elif key in SUBSCHEMA_LISTS:
+            for index, branch in enumerate(value):
+                yield from unknown_keywords(branch, f"{here}/{index}")
+        elif key in SUBSCHEMA_MAPS:
+            for name, branch in value.items():
+                yield from unknown_keywords(branch, f"{here}/{name}")
+
+
+def validator_for(name: str, definition: str) -> Draft202012Validator:
+    """A validator of one $defs entry of a generated schema."""
+    document = schema(name)
+    return Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": document["$defs"]})
+
+
+def test_the_strict_keyword_walk_finds_a_private_keyword_under_properties() -> None:
+    leaked = {"properties": {"qty": {"alwaysSet": True, "type": "number"}}, "alwaysSet": 1}
+
+    assert sorted(unknown_keywords(leaked)) == ["#/alwaysSet", "#/properties/qty/alwaysSet"]
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_when_compiled_strictly_then_every_schema_has_only_2020_12_and_editor_keywords(
+    name: str,
+) -> None:
+    Draft202012Validator.check_schema(schema(name))
+
+    assert list(unknown_keywords(schema(name))) == []
+    assert "alwaysSet" not in GENERATED[name]
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_when_a_property_refers_to_a_model_then_its_description_sits_beside_the_ref(
+    name: str,
+) -> None:
+    nodes = list(walk(schema(name)))
+    wrapped = [where for where, node in nodes if node.get("allOf") and len(node["allOf"]) == 1]
+    undescribed = [
+        where
+        for where, node in nodes
+        if "$ref" in node
+        and not (node.get("description") and node.get("markdownDescription"))
+        and not where.endswith("/items")  # an item shows its class's docstring, rightly
+        and "/oneOf/" not in where  # the union's kinds
+    ]
+
+    assert wrapped == []
+    assert undescribed == []
+
+
+@pytest.mark.parametrize(
+    ("name", "definition", "field", "description"),
+    [
+        ("context-pre-trade.schema.json", None, "order", "The order."),
+        ("context-pre-trade.schema.json", None, "market", "Top of book for the order's symbol."),
+        ("context-pre-trade.schema.json", None, "state", "Trading state and kill switch."),
+        ("risk-limits.schema.json", None, "metadata", None),
+        ("risk-limits.schema.json", "RiskLimitsSpec", "defaults", None),
+        ("risk-limits.schema.json", "ScopedLimits", "scope", None),
+    ],
+)
+def test_when_hovering_an_object_valued_field_then_the_fields_description_is_beside_its_ref(
+    name: str, definition: str | None, field: str, description: str | None
+) -> None:
+    document = schema(name)
+    owner = document if definition is None else document["$defs"][definition]
+    prop = owner["properties"][field]
+    target = document["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+
+    assert set(prop) <= {"$ref", "description", "markdownDescription", "default"}
+    assert prop["description"] != target.get("description")  # not the class docstring
+    assert prop["markdownDescription"]
+    if description is not None:
+        assert prop["description"] == description
+
+
+POSITIVE_DECIMAL = ("risk-limits.schema.json", "LimitSet", "max_order_qty")
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "-0.001", "abc", "5 ", "1,5", "", "0e3", -5])
+def test_when_a_positive_decimal_is_quoted_negative_or_malformed_then_the_schema_refuses_it(
+    value: Any,
+) -> None:
+    name, definition, field = POSITIVE_DECIMAL
+
+    assert list(validator_for(name, definition).iter_errors({field: value}))
+
+
+@pytest.mark.parametrize("value", ["5", "0.001", "+2.5", "1e3", ".5", 5, 0.001])
+def test_when_a_positive_decimal_is_a_quoted_or_plain_number_then_the_schema_accepts_it(
+    value: Any,
+) -> None:
+    name, definition, field = POSITIVE_DECIMAL
+
+    assert list(validator_for(name, definition).iter_errors({field: value})) == []
+
+
+def test_when_a_decimal_may_be_negative_or_zero_then_its_quoted_form_may_be_too() -> None:
+    position = validator_for("context-pre-trade.schema.json", "Position")
+    account = validator_for("context-pre-trade.schema.json", "Account")
+    balances = {"equity": 1, "available_balance": 1, "balance_age_ms": 0}
+
+    assert list(position.iter_errors({"qty": "-5"})) == []
+    assert list(account.iter_errors({**balances, "drawdown": "0"})) == []
+    assert list(account.iter_errors({**balances, "drawdown": "-1"}))  # never negative
+    assert list(position.iter_errors({"qty": "minus five"}))
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_every_decimal_string_form_has_a_number_pattern_and_examples_are_numbers(
+    name: str,
+) -> None:
+    nodes = list(walk(schema(name)))
+    decimal_strings = [
+        (where, branch)
+        for where, node in nodes
+        if any(b.get("type") == "number" for b in node.get("anyOf", []))
+        for branch in node["anyOf"]
+        if branch.get("type") == "string"
+    ]
+    quoted = [
+        where
+        for where, node in nodes
+        for value in [node.get("default"), *node.get("examples", [])]
+        if isinstance(value, str) and re.fullmatch(r"[+-]?[\d.]+([eE][+-]?\d+)?", value)
+    ]
+
+    assert [where for where, branch in decimal_strings if "pattern" not in branch] == []
+    assert quoted == []
+
+
+def derived_models() -> list[tuple[str, type[DerivedModel]]]:
+    """(schema file, model) for every context model that declares derived fields."""
+    found: dict[type[DerivedModel], str] = {}
+
+    def visit(model: type[Any], name: str) -> None:
+        for info in model.model_fields.values():
+            for candidate in (info.annotation, *getattr(info.annotation, "__args__", ())):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    if issubclass(candidate, DerivedModel) and candidate.DERIVED:
+                        found.setdefault(candidate, name)
+                    visit(candidate, name)
+
+    for stage, context in CONTEXTS.items():
+        visit(context, f"context-{stage.replace('_', '-')}.schema.json")
+    return sorted(((name, model) for model, name in found.items()), key=lambda p: p[1].__name__)
+
+
+DERIVED = derived_models()
+
+
+def test_the_derived_fields_the_schemas_refuse_include_order_market_and_position() -> None:
+    names = {model.__name__: model.DERIVED for _, model in DERIVED}
+
+    assert {"notional", "is_exit", "signed_qty"} <= names["Order"]
+    assert {"mid", "spread_bps"} <= names["Market"]
+    assert "qty_after" in names["Position"]
+
+
+@pytest.mark.parametrize(("name", "model"), DERIVED, ids=[m.__name__ for _, m in DERIVED])
+def test_when_a_derived_field_is_given_then_the_schema_refuses_it_and_never_suggests_it(
+    name: str, model: type[DerivedModel]
+) -> None:
+    properties = schema(name)["$defs"][model.__name__]["properties"]
+    validator = validator_for(name, model.__name__)
+
+    for field in sorted(model.DERIVED):
+        prop = properties[field]
+        assert prop["readOnly"] is True
+        assert prop["doNotSuggest"] is True
+        assert prop["description"].startswith("Derived, read-only:")
+        assert "computes" in prop["deprecationMessage"]
+        refused = [e for e in validator.iter_errors({field: 1}) if list(e.path) == [field]]
+        assert refused, f"{model.__name__}.{field} is accepted"
+
+
+def test_when_a_pre_trade_context_has_no_derived_field_then_the_schema_accepts_its_market() -> None:
+    market = validator_for("context-pre-trade.schema.json", "Market")
+
+    assert list(market.iter_errors({"bid": 1, "ask": "2", "age_ms": 0})) == []
+    assert list(market.iter_errors({"bid": 1, "ask": 2, "age_ms": 0, "mid": 1.5}))
+
+
+def test_when_a_description_holds_code_then_it_has_a_markdown_description_with_code_spans() -> None:
+    rules = schema("rules.schema.json")
+    when = rules["$defs"]["Rule"]["properties"]["when"]
+
+    assert "`order.notional > 50000" in when["description"]
+    assert "`order.notional > 50000 and market.age_ms > 500`" in when["markdownDescription"]
+    assert "schemas/context-\\*.schema.json" in when["markdownDescription"]  # `*` escaped
+    coded = [
+        where
+        for name in GENERATED
+        for where, node in walk(schema(name))
+        if "`" in str(node.get("description", "")) and "markdownDescription" not in node
+    ]
+    assert coded == []
+
+
+def test_markdown_keeps_code_spans_and_escapes_markup_outside_them() -> None:
+    assert _markdown("a_b `x_y` ``up_to`` |q| *") == "a\\_b `x_y` ``up_to`` \\|q\\| \\*"
