@@ -1,4 +1,4 @@
-"""venues.instruments.instrument_from_market: ccxt unified markets -> Instrument, every mode.
+"""venues.instruments.instrument_from_market: ccxt markets -> Instrument, in every mode.
 
 The market structures below are shaped like ccxt's ``load_markets()`` output (floats where
 ccxt gives floats, None where a venue reports nothing), recorded into the test: no network.
