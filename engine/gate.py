@@ -96,8 +96,10 @@ class Gate:
                 else _validated(stage, self.complete(stage, context))
             )
             fired: list[Any] = []
-            program = rules.program(stage, *ctx.scope_key())
-            if not ctx.is_cancel():  # a cancel is never blocked: it runs no rules
+            # A cancel is never blocked: it runs no rules, so it is decided before any
+            # program is looked up or built (nothing about its symbol can make it fail).
+            program = None if ctx.is_cancel() else rules.program(stage, *ctx.scope_key())
+            if program is not None:
                 program.run(ctx, fired)
             if not fired:
                 if self._dust:  # only while some position is known to be dust
@@ -105,6 +107,7 @@ class Gate:
                 bundle = rules.bundle
                 elapsed = time.perf_counter_ns() - start
                 return Decision(stage, _ALLOW, (), (), _NONE, bundle.hash, bundle.versions, elapsed)
+            assert program is not None  # only a program fires rules
             decision = self._dust.note(ctx, decide(stage, program, ctx, fired))
         except _ContextInvalid as invalid:
             decision = failure(stage, "context.invalid", invalid.message, invalid.values)

@@ -11,6 +11,7 @@ universe reuses compiled code and is never cached itself.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ class RuleSet:
         # so an order for a symbol outside the universe never compiles anything new.
         self._compiled: dict[tuple[tuple[str, str, bool], ...], Compiled] = {}
         self._lock = threading.Lock()
+        # Generated functions are named by a counter, never by user text: a symbol such as
+        # ``BTC²/USDT`` is alphanumeric to str.isalnum() but no Python identifier.
+        self._names = itertools.count()
 
     def program(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
         """The program for one scope: cached for the universe, rebuilt (not recompiled) else."""
@@ -113,7 +117,7 @@ class RuleSet:
         compiled = self._compiled.get(signature)
         if compiled is None:
             codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
-            compiled = generate(codes, name=f"{stage}__{_ident(venue)}__{_ident(symbol)}")
+            compiled = generate(codes, name=f"{stage}_{next(self._names)}")
             self._compiled[signature] = compiled
         return ScopeProgram(tuple(specs), compiled)
 
@@ -197,7 +201,3 @@ def _semantic_checks(policies: tuple[LoadedPolicy, ...]) -> list[Diagnostic]:
                 )
             )
     return problems
-
-
-def _ident(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text)
