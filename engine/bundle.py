@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from engine.loader import LoadedPolicy, load_policies
+from engine.money import engine_context
 from engine.policy import PolicyDocument
 
 __all__ = ["PolicyBundle", "canonical_json", "load_bundle"]
@@ -77,5 +78,5 @@ def _canonical(value: Any) -> Any:
 
 
 def _decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(engine_context()), "f")  # never the caller's precision
     return "0" if text in ("-0", "0") else text

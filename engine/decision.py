@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from engine.money import engine_context
+
 __all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
 
 
@@ -147,7 +149,9 @@ def _json_value(value: Any) -> Any:
         if not value.is_finite():
             return str(value)
         if value.as_tuple().exponent < -12:  # type: ignore[operator]  # finite: an int
-            value = value.quantize(_SHOWN, rounding=ROUND_HALF_EVEN)  # e.g. spread_bps
+            # Under the engine's context, whatever the caller's thread holds (a value of
+            # 17 integer digits and 13 decimals does not fit the default precision).
+            value = value.quantize(_SHOWN, rounding=ROUND_HALF_EVEN, context=engine_context())
         return format(value, "f")
     if isinstance(value, bool | int | str) or value is None:
         return value

@@ -38,6 +38,7 @@ _NONE: Mapping[str, Decimal] = MappingProxyType({})
 class Gate:
     """Evaluates contexts against a compiled bundle; swap bundles with :meth:`reload`."""
 
+    @under_engine_decimal
     def __init__(self, bundle: PolicyBundle, *, warm: bool = True) -> None:
         rules = compile_bundle(bundle)
         if warm:
@@ -135,6 +136,7 @@ class Gate:
 
     # -- reload --------------------------------------------------------------------
 
+    @under_engine_decimal
     def reload(self, *paths: str | Path) -> tuple[Diagnostic, ...]:
         """Swap in the bundle at ``paths`` if it loads, compiles and keeps immutable keys.
 

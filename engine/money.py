@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-__all__ = ["ENGINE_DECIMAL", "derivation", "under_engine_decimal"]
+__all__ = ["ENGINE_DECIMAL", "derivation", "engine_context", "under_engine_decimal"]
 
 ENGINE_DECIMAL = decimal.Context(
     prec=50,
@@ -27,6 +27,11 @@ ENGINE_DECIMAL = decimal.Context(
 _local = threading.local()
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def engine_context() -> decimal.Context:
+    """This thread's copy of the engine context, for a ``context=`` argument."""
+    return _thread_context()
 
 
 def _thread_context() -> decimal.Context:

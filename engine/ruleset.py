@@ -26,6 +26,7 @@ from engine.expr import CheckedExpression, ExprProblem, check_expression
 from engine.kinds import Instruments, RiskLimits, Rules
 from engine.limits import builtin_specs, send_specs
 from engine.loader import LoadedPolicy
+from engine.money import under_engine_decimal
 from engine.policy_expressions import expressions
 from engine.rulespec import RuleSpec
 
@@ -44,6 +45,7 @@ class ScopeProgram:
         return self.compiled.run
 
 
+@under_engine_decimal  # building specs computes (fee factors); never in the caller's context
 def compile_bundle(bundle: PolicyBundle) -> RuleSet:
     """Check every expression and build the rule set; raise PolicyLoadError on any problem."""
     custom, problems = _custom_rules(bundle.policies)
@@ -103,6 +105,7 @@ class RuleSet:
             for stage in STAGES:
                 self.program(stage, venue, symbol)
 
+    @under_engine_decimal  # warm() and reload build programs outside evaluate()
     def _build(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
         specs = [
             s
