@@ -17,9 +17,10 @@ reject decision, and a refused reload returns its diagnostics.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from engine.secrets import redact
 
 __all__ = [
     "Diagnostic",
@@ -62,6 +63,12 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     hint: str | None = None
 
+    def __post_init__(self) -> None:
+        # Every report, log line and reload answer is built from diagnostics: one redaction.
+        object.__setattr__(self, "message", redact(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", redact(self.hint))
+
     def format(self) -> str:
         """Render as ``path:line:col: severity code: message (hint)``, the text lint format."""
         text = f"{self.location}: {self.severity} {self.code}: {self.message}"
@@ -83,22 +90,6 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code)
-
-
-_SECRET_PATTERNS = (
-    # key=value or key: value where the key names a credential
-    re.compile(
-        r"(?i)((?:api[_-]?key|secret|password|passphrase|token|private[_-]?key)"
-        r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
-    ),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
-)
-
-
-def redact(text: str) -> str:
-    """Replace anything that looks like a credential value with ``***``."""
-    text = _SECRET_PATTERNS[0].sub(r"\1***", text)
-    return _SECRET_PATTERNS[1].sub("***", text)
 
 
 class RiskctlError(Exception):

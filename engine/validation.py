@@ -133,6 +133,8 @@ def _show(value: Any) -> str:
         text = str(value)
     elif isinstance(value, str):
         text = repr(value)
+    elif isinstance(value, int) and value.bit_length() > _LONG_INT_BITS:
+        text = f"an integer of {_digits(value)} digits"  # repr() refuses 4,300+ digits
     elif isinstance(value, dict):
         text = "a mapping"
     elif isinstance(value, list):
@@ -140,6 +142,13 @@ def _show(value: Any) -> str:
     else:
         text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+_LONG_INT_BITS = 256
+
+
+def _digits(value: int) -> str:
+    return f"about {int(abs(value).bit_length() * math.log10(2)):,}"
 
 
 def suggest(word: str, candidates: Sequence[str]) -> str | None:

@@ -118,13 +118,19 @@ class LoadedYaml:
         return Location(self.path, found[0], found[1], base.pointer)
 
 
-def read_yaml(path: Path, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
-    """Read one policy file. Returns the document, or ``None`` and the reasons it was refused."""
+def read_yaml(
+    path: Path, display: str | None = None, *, long_ints: bool = False
+) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Read one policy file. Returns the document, or ``None`` and the reasons it was refused.
+
+    ``long_ints`` keeps integers of any length (a context: its model refuses them, located,
+    and a cancel still passes); otherwise one over 1,000 digits is ``yaml.bad-number``.
+    """
     shown = display or str(path)
     text, problem = read_text(path, shown)
     if problem is not None:
         return None, [problem]
-    return parse_yaml(text, shown)
+    return parse_yaml(text, shown, long_ints=long_ints)
 
 
 def read_text(path: Path, shown: str | None = None) -> tuple[str, Diagnostic | None]:
@@ -143,8 +149,10 @@ def read_text(path: Path, shown: str | None = None) -> tuple[str, Diagnostic | N
     return _decode(raw, shown)
 
 
-def parse_yaml(text: str, shown: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
-    """Parse YAML text that holds exactly one document."""
+def parse_yaml(
+    text: str, shown: str, *, long_ints: bool = False
+) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Parse YAML text that holds exactly one document (``long_ints``: see :func:`read_yaml`)."""
     try:
         docs = list(_yaml().load_all(io.StringIO(text)))
     except MarkedYAMLError as exc:
@@ -168,9 +176,12 @@ def parse_yaml(text: str, shown: str) -> tuple[LoadedYaml | None, list[Diagnosti
             )
         ]
     root = docs[0]
-    budget = _Budget(MAX_NODES)
+    budget = _Budget(MAX_NODES, long_ints=long_ints)
     try:
         data = _plain(root, budget)
+    except _BadNumberError as bad:
+        line, column = locate(root, bad.path)
+        return None, [_diag(shown, "yaml.bad-number", bad.message, line=line, column=column)]
     except _TooManyNodesError:
         return None, [
             _diag(
@@ -262,11 +273,25 @@ class _TooManyNodesError(Exception):
     pass
 
 
-class _Budget:
-    __slots__ = ("left",)
+class _BadNumberError(Exception):
+    """A number too long to convert; ``path`` grows as the error rises to the root."""
 
-    def __init__(self, left: int) -> None:
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.path: list[str | int] = []
+
+
+# Python refuses to print integers of more than 4,300 digits; no limit comes near this.
+_MAX_INT_DIGITS = 1000
+_MAX_INT_BITS = int(_MAX_INT_DIGITS * 3.33)
+
+
+class _Budget:
+    __slots__ = ("left", "long_ints")
+
+    def __init__(self, left: int, *, long_ints: bool) -> None:
         self.left = left
+        self.long_ints = long_ints
 
     def spend(self) -> None:
         self.left -= 1
@@ -278,18 +303,30 @@ def _plain(node: Any, budget: _Budget) -> Any:
     """Plain dict/list/str/int/Decimal/bool/None; floats become the exact Decimal written."""
     budget.spend()
     if isinstance(node, dict):
-        return {_plain_key(k): _plain(v, budget) for k, v in node.items()}
+        return {_plain_key(k): _plain_at(k, v, budget) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v, budget) for v in node]
+        return [_plain_at(i, v, budget) for i, v in enumerate(node)]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
+        if node.bit_length() > _MAX_INT_BITS and not budget.long_ints:
+            raise _BadNumberError(
+                f"an integer of more than {_MAX_INT_DIGITS} digits cannot be a policy value"
+            )
         return int(node)
     if isinstance(node, float):
         return _exact(node)
     if isinstance(node, str):
         return str(node)
     return node  # dates and other scalars pass through for pydantic to judge
+
+
+def _plain_at(step: Any, node: Any, budget: _Budget) -> Any:
+    try:
+        return _plain(node, budget)
+    except _BadNumberError as bad:
+        bad.path.insert(0, step if isinstance(step, int) else str(step))
+        raise
 
 
 def _exact(value: float) -> Decimal:

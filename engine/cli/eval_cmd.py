@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     except PolicyLoadError as exc:
         return _fail(exc.diagnostics)
     if args.input == "-":
-        source, problems = parse_yaml(sys.stdin.read(), "<stdin>")
+        source, problems = parse_yaml(sys.stdin.read(), "<stdin>", long_ints=True)
     else:
-        source, problems = read_yaml(Path(args.input), args.input)
+        source, problems = read_yaml(Path(args.input), args.input, long_ints=True)
     if source is None:
         return _fail(problems)
     model = CONTEXTS[args.stage]

@@ -26,6 +26,7 @@ from engine.lint import changes, consistency, coverage, expressions, hygiene, re
 from engine.lint.catalog import CATALOG
 from engine.lint.waivers import Waivers
 from engine.loader import LoadedPolicy, load_documents
+from engine.money import under_engine_decimal
 from engine.ruleset import check_bundle
 from engine.yamlio import iter_files, read_text
 
@@ -49,6 +50,7 @@ class LintReport:
     waived: int = 0
 
 
+@under_engine_decimal  # lint computes with the gate's own decimals, whatever the caller's
 def lint_paths(
     paths: Sequence[str | Path],
     *,

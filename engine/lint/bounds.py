@@ -24,7 +24,9 @@ from engine.expr import dotted_name
 from engine.lint.sets import ZERO, Interval
 from engine.symbols import Type, symbol_table
 
-__all__ = ["DERIVED_BOUNDS", "field_interval", "interval_of", "number_literal"]
+EXACT = "riskctl_exact"  # a float literal's node attribute: the Decimal the gate computes with
+
+__all__ = ["DERIVED_BOUNDS", "EXACT", "field_interval", "interval_of", "number_literal"]
 
 _POSITIVE = Interval(ZERO, None, lo_open=True)
 _NOT_NEGATIVE = Interval(ZERO, None, lo_open=False)
@@ -96,8 +98,11 @@ def number_literal(node: ast.AST) -> Decimal | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = number_literal(node.operand)
         return None if inner is None else -inner
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return Decimal(repr(node.value))
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return Decimal(node.value)
+    if isinstance(node, ast.Constant) and type(node.value) is float:
+        exact = getattr(node, EXACT, None)  # set by documents.checked from the gate's decimals
+        return exact if isinstance(exact, Decimal) else Decimal(repr(node.value))
     return None
 
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from engine.errors import Location
 from engine.expr import CheckedExpression, check_expression
+from engine.lint.bounds import EXACT
 from engine.loader import LoadedPolicy
 from engine.policy import PolicyDocument
 from engine.policy_expressions import Expression, expressions
@@ -31,7 +32,22 @@ def of_kind(policies: tuple[LoadedPolicy, ...], kind: type[D]) -> Iterator[tuple
 def checked(text: str, stage: str, expect: Type) -> CheckedExpression | None:
     """The checked expression, or None when it does not check (check_bundle reports why)."""
     result, _ = check_expression(text, stage, expect=expect)
+    if result is not None:
+        _attach_exact_literals(result)
     return result
+
+
+def _attach_exact_literals(expr: CheckedExpression) -> None:
+    """Give each float literal the exact Decimal the gate computes with (``1e-400`` is not 0.0).
+
+    Lint reasons about literals through :func:`engine.lint.bounds.number_literal`, which
+    reads this; a float would round ``1e-400`` to 0 and overflow ``1e999`` to infinity.
+    """
+    for node in ast.walk(expr.tree):
+        if isinstance(node, ast.Constant) and type(node.value) is float:
+            exact = expr.decimals.get(f"{node.lineno}:{node.col_offset}")
+            if exact is not None:
+                setattr(node, EXACT, exact)
 
 
 def locate_node(policy: LoadedPolicy, expression: Expression, node: ast.AST) -> Location:
