@@ -115,6 +115,8 @@ def _message(
         rule = f"it must be {meaning}" if meaning else rule
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         rule = "Input should be a mapping of field names to values"  # not pydantic's class names
+    if kind in ("decimal_max_digits", "decimal_max_places"):
+        rule = _exactness_rule(error)
     if kind == "value_error":  # a model validator's own sentence
         return f"{name}: {rule.removeprefix('Value error, ')}", None
     for lead, repl in (("Input should be", "it must be"), ("Input should", "it must")):
@@ -124,6 +126,15 @@ def _message(
     else:
         rule = rule[:1].lower() + rule[1:]
     return f"{name} was {_show(error.get('input'))}; {rule}", None
+
+
+def _exactness_rule(error: ErrorDetails) -> str:
+    ctx = error.get("ctx") or {}
+    if error["type"] == "decimal_max_places":
+        limit = f"at most {ctx.get('decimal_places')} decimal places"
+    else:
+        limit = f"at most {ctx.get('max_digits')} significant digits"
+    return f"it may carry {limit}, so that the engine computes every sum exactly"
 
 
 def _show(value: Any) -> str:

@@ -11,9 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 # Bounds far beyond any real market, so every derived value stays exact in 50 digits.
 LIMIT = Decimal("1e15")
 TINY = Decimal("1e-18")  # the smallest positive price or size any venue quotes
-Num = Annotated[Decimal, Field(ge=-LIMIT, le=LIMIT, allow_inf_nan=False)]
-Amount = Annotated[Decimal, Field(ge=0, le=LIMIT, allow_inf_nan=False)]  # never negative
-Positive = Annotated[Decimal, Field(ge=TINY, le=LIMIT, allow_inf_nan=False)]
+# Digits a context number may carry: at most 32 decimal places. With |x| <= LIMIT that is
+# at most 48 significant digits, and a sum or difference of two (a position after a fill,
+# P&L) at most 49, so the engine's 50 digits compute every sum exactly and "a value over
+# a limit fails" holds. A 50-place position such as 20.000...0001 would lose its last
+# digit in a sum and pass a limit it exceeds, so such numbers are refused. 32 places keep
+# every float a bot may send down to 1e-15 (17 significant digits, binary noise included).
+# Only decimal_places is set: pydantic couples max_digits and decimal_places into a limit
+# on whole digits, and LIMIT already bounds those.
+MAX_PLACES = 32
+_EXACT: dict[str, Any] = {"allow_inf_nan": False, "decimal_places": MAX_PLACES}
+Num = Annotated[Decimal, Field(ge=-LIMIT, le=LIMIT, **_EXACT)]
+Amount = Annotated[Decimal, Field(ge=0, le=LIMIT, **_EXACT)]  # never negative
+Positive = Annotated[Decimal, Field(ge=TINY, le=LIMIT, **_EXACT)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, **_EXACT)]
 Price = Positive
 Qty = Positive
 # Milliseconds and counts: whole numbers (true and "120" are refused), up to year ~2286 in ms.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,7 @@ from engine.context.base import (
     Ms,
     Name,
     Num,
+    Percent,
     Price,
     Qty,
     Side,
@@ -48,14 +49,14 @@ class VenueHealth(ContextModel):
     """How the venue has been behaving."""
 
     connected: bool = Field(default=True, description="The session to the venue is up.")
-    error_rate_pct: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+    error_rate_pct: Percent = Field(
         default=Decimal(0), description="Share of requests that failed over the last minute, %."
     )
     latency_p99_ms: Ms = Field(default=0, description="99th percentile request latency, ms.")
     oldest_pending_ms: Ms = Field(
         default=0, description="Age of the oldest unacknowledged request."
     )
-    rate_limit_headroom_pct: Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)] = Field(
+    rate_limit_headroom_pct: Percent = Field(
         default=Decimal(100), description="Share of the rate-limit budget still free, %."
     )
 
