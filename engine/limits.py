@@ -29,6 +29,7 @@ from engine.fields import TEN_THOUSAND
 from engine.kinds import RiskLimits
 from engine.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
 from engine.rulespec import RuleSpec
+from engine.scope_index import scope_index
 from engine.symbols import Type
 
 __all__ = ["builtin_specs", "in_universe", "resolve_limits", "send_specs"]
@@ -48,10 +49,8 @@ def resolve_limits(document: RiskLimits, venue: str, symbol: str) -> dict[str, t
     layers: list[tuple[int, str, LimitSet]] = [(-1, "*:*", document.spec.defaults)]
     layers += [
         (s.scope.specificity(), s.scope.label(), s)
-        for s in document.spec.scoped
-        if s.scope.matches(venue, symbol)
+        for _, s in scope_index(document).matching(venue, symbol)
     ]
-    layers.sort(key=lambda layer: layer[0])
     values: dict[str, tuple[Any, str]] = {}
     for _, label, limits in layers:
         for name in LIMIT_FIELDS:
@@ -63,7 +62,7 @@ def resolve_limits(document: RiskLimits, venue: str, symbol: str) -> dict[str, t
 
 def in_universe(documents: Iterable[RiskLimits], venue: str, symbol: str) -> bool:
     """True when some RiskLimits document lists ``symbol`` for a ``venue`` account."""
-    return any((venue, symbol) in document.spec.pairs() for document in documents)
+    return any((venue, symbol) in scope_index(document).pair_set for document in documents)
 
 
 def send_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) -> list[RuleSpec]:

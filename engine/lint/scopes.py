@@ -14,10 +14,11 @@ from typing import Any
 
 from engine.errors import Diagnostic, Location, Severity
 from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import LimitSet, ScopedLimits
+from engine.kinds.risk_limits import ScopedLimits
 from engine.limits import resolve_limits
 from engine.lint.documents import of_kind
 from engine.loader import LoadedPolicy
+from engine.scope_index import scope_index
 
 __all__ = ["TIGHTENING", "check", "universe"]
 
@@ -68,7 +69,7 @@ def _outside_universe(policy: LoadedPolicy, document: RiskLimits) -> Iterator[Di
     symbols = sorted({s for _, s in pairs})
     for i, entry in enumerate(document.spec.scoped):
         scope = entry.scope
-        if any(scope.matches(v, s) for v, s in pairs):
+        if scope_index(document).covered(scope.venue, scope.symbol):
             continue
         if scope.venue is not None and scope.venue not in venues:
             reason = f"venue {scope.venue} is not in spec.venues ({', '.join(venues)})"
@@ -87,25 +88,13 @@ def _outside_universe(policy: LoadedPolicy, document: RiskLimits) -> Iterator[Di
 # -- overrides that loosen -----------------------------------------------------------------
 
 
-def _layers(document: RiskLimits) -> list[tuple[int, str, Path, LimitSet]]:
-    """(specificity, scope label, path, limits) of defaults and every scoped entry, widest first."""
-    layers: list[tuple[int, str, Path, LimitSet]] = [
-        (-1, "*:*", ("spec", "defaults"), document.spec.defaults)
-    ]
-    for i, entry in enumerate(document.spec.scoped):
-        scope = entry.scope
-        layers.append((scope.specificity(), scope.label(), ("spec", "scoped", i), entry))
-    return sorted(layers, key=lambda layer: layer[0])  # stable: file order within a level
-
-
 def _looser_than_parent(policy: LoadedPolicy, document: RiskLimits) -> Iterator[Diagnostic]:
-    layers = _layers(document)
-    pairs = universe(document)
+    index = scope_index(document)
     for i, entry in enumerate(document.spec.scoped):
-        covered = [p for p in pairs if entry.scope.matches(*p)]
+        covered = index.covered(entry.scope.venue, entry.scope.symbol)
         for name in TIGHTENING:
             value = getattr(entry, name)
-            parent = _tightest_parent(layers, entry, name, covered)
+            parent = _tightest_parent(document, entry, name, covered)
             if value is None or parent is None or value <= parent[0]:
                 continue
             yield Diagnostic(
@@ -120,19 +109,20 @@ def _looser_than_parent(policy: LoadedPolicy, document: RiskLimits) -> Iterator[
 
 
 def _tightest_parent(
-    layers: list[tuple[int, str, Path, LimitSet]], entry: ScopedLimits, name: str, pairs: list[Pair]
+    document: RiskLimits, entry: ScopedLimits, name: str, pairs: list[Pair]
 ) -> tuple[Any, str] | None:
     """The smallest value of ``name`` that ``entry`` overrides for any (venue, symbol)."""
     level = entry.scope.specificity()
+    index = scope_index(document)
     found: list[tuple[Any, str]] = []
     for venue, symbol in pairs:
         inherited = None
-        for specificity, label, _, limits in layers:
-            matches = specificity < 0 or (
-                isinstance(limits, ScopedLimits) and limits.scope.matches(venue, symbol)
-            )
-            if specificity < level and matches and getattr(limits, name) is not None:
-                inherited = (getattr(limits, name), label)
+        default = getattr(document.spec.defaults, name)
+        if default is not None:
+            inherited = (default, "*:*")
+        for _, limits in index.matching(venue, symbol):  # widest first, file order
+            if limits.scope.specificity() < level and getattr(limits, name) is not None:
+                inherited = (getattr(limits, name), limits.scope.label())
         if inherited is not None:
             found.append(inherited)
     return min(found, key=lambda item: item[0]) if found else None
@@ -167,8 +157,9 @@ def _position_below_order(policy: LoadedPolicy, document: RiskLimits) -> Iterato
 def _origin(document: RiskLimits, name: str, label: str) -> Path:
     """Path of the value resolve_limits took from the scope ``label`` (later entries win)."""
     if label != "*:*":
-        for i in reversed(range(len(document.spec.scoped))):
-            entry = document.spec.scoped[i]
-            if entry.scope.label() == label and getattr(entry, name) is not None:
+        venue, _, symbol = label.partition(":")
+        key = (None if venue == "*" else venue, None if symbol == "*" else symbol)
+        for i, entry in reversed(scope_index(document).entries.get(key, [])):
+            if getattr(entry, name) is not None:
                 return ("spec", "scoped", i, name)
     return ("spec", "defaults", name)
