@@ -20,7 +20,7 @@ from engine.modify import ACTION_OF, modification
 from engine.ruleset import ScopeProgram
 from engine.rulespec import RuleSpec
 
-__all__ = ["decide", "failure"]
+__all__ = ["cancel_passed", "decide", "failure"]
 
 _ALLOWING = frozenset({"alert"})
 MAX_FIX_ROUNDS = 4  # price onto the grid, then notional, then step: three is the most seen
@@ -37,6 +37,21 @@ def failure(stage: str, code: str, message: str, values: dict[str, Any] | None =
         values=values or {},
     )
     return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
+
+
+def cancel_passed(stage: str, problem: str, values: dict[str, Any] | None = None) -> Decision:
+    """An allow for a cancel whose context is invalid: recorded, never blocked."""
+    hit = RuleHit(
+        rule_id="context.invalid",
+        policy="riskctl/gate",
+        code="context.invalid",
+        severity="warning",
+        action="alert",
+        message=redact(problem) + "; the cancel passed, since no check may block a cancel",
+        values=values or {},
+        enforced=False,
+    )
+    return Decision(stage, Outcome.ALLOW, (), (hit,))
 
 
 def decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:

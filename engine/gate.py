@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 
 from engine.bundle import PolicyBundle, load_bundle
 from engine.context import CONTEXTS, StageContext
-from engine.decide import decide, failure
+from engine.decide import cancel_passed, decide, failure
 from engine.decision import Decision, Outcome
 from engine.dust import DustLedger
 from engine.errors import Diagnostic, Location, PolicyLoadError, redact
@@ -111,13 +110,12 @@ class Gate:
             assert program is not None  # only a program fires rules
             decision = self._dust.note(ctx, decide(stage, program, ctx, fired))
         except _ContextInvalid as invalid:
-            decision = failure(stage, "context.invalid", invalid.message, invalid.values)
             model = CONTEXTS.get(stage)
             if model is not None and isinstance(context, Mapping) and model.cancel_in(context):
                 # A cancel is never blocked, not even by a malformed context: record, allow.
-                decision = Decision(
-                    stage, _ALLOW, (), tuple(replace(h, enforced=False) for h in decision.hits)
-                )
+                decision = cancel_passed(stage, invalid.message, invalid.values)
+            else:
+                decision = failure(stage, "context.invalid", invalid.message, invalid.values)
         except Exception as exc:  # noqa: BLE001  # fail closed: report, never raise, never allow
             decision = failure(
                 stage, "gate.error", f"evaluation failed: {type(exc).__name__}: {exc}"

@@ -23,7 +23,7 @@ from engine import Gate, load_bundle
 from engine.kinds import RiskLimits
 from engine.lint import lint_paths
 
-VENUES = ("binance", "okx", "bybit")
+VENUES = ("binance", "okx", "bybit", "kraken", "kucoin", "bitget", "gateio", "mexc", "htx")
 LIMITS = (
     "max_order_qty: 10, max_order_notional: 250000, price_collar_bps: 50, "
     "max_position_qty: 20, max_position_notional: 500000, max_daily_loss: 5000, "
@@ -33,7 +33,8 @@ LIMITS = (
 
 def policy_text(pairs: int) -> str:
     """One RiskLimits document covering ``pairs`` (venue, symbol) pairs."""
-    per_venue = max(1, pairs // len(VENUES))
+    venues = VENUES[: max(3, -(-pairs // 1000))]  # a venue account lists at most 1,000 symbols
+    per_venue = max(1, pairs // len(venues))
     symbols = [f"C{i:05d}/USDT" for i in range(per_venue)]
     lines = [
         "apiVersion: riskctl/v1",
@@ -44,16 +45,16 @@ def policy_text(pairs: int) -> str:
         "  venues:",
         *(
             f"    - {{venue: {v}, account: acct-{v}, symbols: [{', '.join(symbols)}]}}"
-            for v in VENUES
+            for v in venues
         ),
         f"  defaults: {{{LIMITS}}}",
         "  scoped:",
     ]
-    for venue in VENUES:
+    for venue in venues:
         lines.append(f"    - {{scope: {{venue: {venue}}}, max_order_qty: 9}}")
     for i, symbol in enumerate(symbols):
         lines.append(f"    - {{scope: {{symbol: '{symbol}'}}, max_order_qty: {5 + i % 4}}}")
-        for venue in VENUES:
+        for venue in venues:
             lines.append(
                 f"    - {{scope: {{venue: {venue}, symbol: '{symbol}'}}, "
                 f"max_position_qty: {10 + i % 7}}}"

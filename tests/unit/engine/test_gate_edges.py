@@ -68,6 +68,17 @@ def test_when_a_cancel_has_an_invalid_context_then_it_still_passes_and_says_why(
     assert [(h.code, h.enforced) for h in decision.hits] == [("context.invalid", False)]
 
 
+def test_when_a_cancel_with_an_invalid_context_passes_then_its_hit_says_it_passed(
+    tmp_path,
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 1})
+    broken = order(order={"action": "cancel", "qty": None}, account={"equity": None})
+    (hit,) = gate.evaluate("pre_trade", broken).hits
+    assert (hit.action, hit.severity) == ("alert", "warning")
+    assert "the cancel passed" in hit.message
+    assert "fails closed" not in hit.message
+
+
 def test_when_a_new_order_has_an_invalid_context_then_it_is_rejected(tmp_path) -> None:
     gate = make_gate(tmp_path, {"max_order_qty": 1})
     decision = gate.evaluate("pre_trade", order(account={"equity": None}))
