@@ -144,7 +144,7 @@ BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
     BuiltinRule(
         "reducing",
         "state.trading_state == 'REDUCING'",
-        "trading is REDUCING: only orders that reduce the position pass",
+        "trading is REDUCING: only reduce_only orders that shrink the position pass",
     ),
     BuiltinRule(
         "order_type_price",

@@ -138,3 +138,14 @@ def test_when_the_callers_decimal_context_is_changed_then_decisions_do_not_chang
     assert {k: again[k] for k in ("outcome", "hits")} == {
         k: expected[k] for k in ("outcome", "hits")
     }
+
+
+def test_when_reducing_then_the_message_says_which_orders_pass(tmp_path) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 10})
+    opening = order(
+        order={"reduce_only": False, "side": "buy"}, state={"trading_state": "REDUCING"}
+    )
+    hit = next(h for h in gate.evaluate("pre_trade", opening).hits if h.rule_id == "reducing")
+    assert (
+        hit.message == "trading is REDUCING: only reduce_only orders that shrink the position pass"
+    )
