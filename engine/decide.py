@@ -49,7 +49,7 @@ def cancel_passed(stage: str, problem: str, values: dict[str, Any] | None = None
         action="alert",
         message=redact(problem) + "; the cancel passed, since no check may block a cancel",
         values=values or {},
-        enforced=False,
+        mode="audit",
     )
     return Decision(stage, Outcome.ALLOW, (), (hit,))
 
@@ -96,7 +96,7 @@ def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
         action=ACTION_OF[spec.modify] if spec.modify else spec.action,
         message=spec.message,
         values=values,
-        enforced=spec.enforced,
+        mode=_mode(spec),
     )
     if not spec.enforced:
         return Decision(stage, Outcome.ALLOW, (), (hit,))
@@ -145,7 +145,7 @@ def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseExce
         action="reject",
         message=f"rule {spec.rule_id} could not be evaluated ({reason}); {consequence}",
         values=values,
-        enforced=spec.enforced,
+        mode=_mode(spec),
     )
     if not spec.enforced:
         return Decision(stage, Outcome.ALLOW, (), (hit,))
@@ -175,3 +175,7 @@ def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
         values["limit"] = spec.limit
         values["scope"] = spec.scope_label
     return values
+
+
+def _mode(spec: RuleSpec) -> str:
+    return "enforce" if spec.enforced else "audit"

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.money import engine_context
 
-__all__ = ["ACTIONS", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
+__all__ = ["ACTIONS", "BundleRef", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
 
 
 class Outcome(enum.IntEnum):
@@ -47,7 +47,10 @@ ACTIONS = (
 
 @dataclass(frozen=True, slots=True)
 class RuleHit:
-    """One rule that fired (or failed), what it saw, and whether it was enforced."""
+    """One rule that fired (or failed), what it saw, and its mode: ``enforce`` or ``audit``.
+
+    An audit hit records what the rule would have done; it never changes the outcome.
+    """
 
     rule_id: str
     policy: str
@@ -56,7 +59,7 @@ class RuleHit:
     action: str
     message: str
     values: Mapping[str, Any] = field(default_factory=dict)
-    enforced: bool = True
+    mode: str = "enforce"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,24 +68,41 @@ class RuleHit:
             "code": self.code,
             "severity": self.severity,
             "action": self.action,
-            "mode": "enforce" if self.enforced else "audit",
+            "mode": self.mode,
             "message": self.message,
             "values": {k: _json_value(v) for k, v in self.values.items()},
         }
 
 
 @dataclass(frozen=True, slots=True)
+class BundleRef:
+    """Which policies decided: the bundle's content hash and each document's version."""
+
+    hash: str = ""
+    versions: Mapping[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hash": self.hash, "versions": dict(self.versions)}
+
+
+_NO_BUNDLE = BundleRef()
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
-    """The gate's answer for one stage evaluation."""
+    """The gate's answer for one stage evaluation.
+
+    Attribute names are the keys of :meth:`to_json`: ``outcome``, ``allowed``, ``actions``,
+    ``modifications``, ``hits``, ``bundle`` (``hash``, ``versions``) and ``eval_us``.
+    """
 
     stage: str
     outcome: Outcome
     actions: tuple[str, ...] = ()
     hits: tuple[RuleHit, ...] = ()
     modifications: Mapping[str, Decimal] = field(default_factory=dict)
-    bundle_hash: str = ""
-    versions: Mapping[str, int] = field(default_factory=dict)
-    eval_ns: int = 0
+    bundle: BundleRef = _NO_BUNDLE
+    eval_us: float = 0.0
 
     @property
     def allowed(self) -> bool:
@@ -90,6 +110,11 @@ class Decision:
         return self.outcome is not Outcome.REJECT
 
     def to_json(self) -> dict[str, Any]:
+        """The decision as JSON-ready data, as ``riskctl eval`` prints it.
+
+        Decimals become strings (computed values shown to 12 places), outcomes and modes
+        lower-case words, ``eval_us`` microseconds to three decimals.
+        """
         return {
             "stage": self.stage,
             "outcome": str(self.outcome),
@@ -97,8 +122,8 @@ class Decision:
             "actions": list(self.actions),
             "modifications": {k: _json_value(v) for k, v in self.modifications.items()},
             "hits": [hit.to_json() for hit in self.hits],
-            "bundle": {"hash": self.bundle_hash, "versions": dict(self.versions)},
-            "eval_us": round(self.eval_ns / 1000, 3),
+            "bundle": self.bundle.to_json(),
+            "eval_us": round(self.eval_us, 3),
         }
 
 
@@ -138,9 +163,8 @@ def combine_all(decisions: Sequence[Decision]) -> Decision:
         actions=sorted_actions(actions),
         hits=tuple(hits),
         modifications=modifications,
-        bundle_hash=next((d.bundle_hash for d in decisions if d.bundle_hash), ""),
-        versions=next((d.versions for d in decisions if d.versions), {}),
-        eval_ns=sum(d.eval_ns for d in decisions),
+        bundle=next((d.bundle for d in decisions if d.bundle.hash), _NO_BUNDLE),
+        eval_us=sum(d.eval_us for d in decisions),
     )
 
 

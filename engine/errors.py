@@ -74,6 +74,9 @@ class Diagnostic:
         text = f"{self.location}: {self.severity} {self.code}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
+    def __str__(self) -> str:
+        return self.format()
+
     def to_json(self) -> dict[str, Any]:
         loc = self.location
         return {

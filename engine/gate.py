@@ -104,9 +104,8 @@ class Gate:
             if not fired:
                 if self._dust:  # only while some position is known to be dust
                     self._dust.note(ctx, Decision(stage, _ALLOW))
-                bundle = rules.bundle
-                elapsed = time.perf_counter_ns() - start
-                return Decision(stage, _ALLOW, (), (), _NONE, bundle.hash, bundle.versions, elapsed)
+                elapsed_us = (time.perf_counter_ns() - start) / 1000
+                return Decision(stage, _ALLOW, (), (), _NONE, rules.ref, elapsed_us)
             assert program is not None  # only a program fires rules
             decision = self._dust.note(ctx, decide(stage, program, ctx, fired))
         except _ContextInvalid as invalid:
@@ -120,16 +119,14 @@ class Gate:
             decision = failure(
                 stage, "gate.error", f"evaluation failed: {type(exc).__name__}: {exc}"
             )
-        bundle = rules.bundle
         return Decision(
             stage=decision.stage,
             outcome=decision.outcome,
             actions=decision.actions,
             hits=decision.hits,
             modifications=decision.modifications,
-            bundle_hash=bundle.hash,
-            versions=bundle.versions,
-            eval_ns=time.perf_counter_ns() - start,
+            bundle=rules.ref,
+            eval_us=(time.perf_counter_ns() - start) / 1000,
         )
 
     # -- reload --------------------------------------------------------------------

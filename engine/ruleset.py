@@ -21,6 +21,7 @@ from engine.bundle import PolicyBundle
 from engine.codegen import Compiled, RuleCode, generate
 from engine.context import STAGES
 from engine.context.pre_trade import Instrument
+from engine.decision import BundleRef
 from engine.errors import Diagnostic, Location, PolicyLoadError
 from engine.expr import CheckedExpression, ExprProblem, check_expression
 from engine.kinds import Instruments, RiskLimits, Rules
@@ -66,6 +67,7 @@ class RuleSet:
 
     def __init__(self, bundle: PolicyBundle, custom: tuple[RuleSpec, ...]) -> None:
         self.bundle = bundle
+        self.ref = BundleRef(bundle.hash, bundle.versions)  # what every decision cites
         self.custom = custom
         self.limit_documents = bundle.of_kind(RiskLimits)
         self._instruments = {

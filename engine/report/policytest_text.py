@@ -65,7 +65,9 @@ def _hits(case: CaseResult) -> str:
     hits = case.decision.hits
     if not hits:
         return "none"
-    return ", ".join(f"{h.rule_id} ({h.action}{'' if h.enforced else ', audit'})" for h in hits)
+    return ", ".join(
+        f"{h.rule_id} ({h.action}{'' if h.mode == 'enforce' else ', audit'})" for h in hits
+    )
 
 
 def render_summary(

@@ -814,7 +814,7 @@ def test_a_cancel_is_never_blocked_even_when_its_quote_size_cannot_be_converted(
     decision = GATE.evaluate("pre_trade", ctx)
 
     assert decision.allowed
-    assert [(h.rule_id, h.enforced) for h in decision.hits] == [(CONTEXT_INVALID, False)]
+    assert [(h.rule_id, h.mode == "enforce") for h in decision.hits] == [(CONTEXT_INVALID, False)]
     assert REFERENCE.decide(ctx) == engine_view(ctx) == (True, {CONTEXT_INVALID})
 
 

@@ -37,10 +37,10 @@ def test_when_nothing_fires_then_allow_with_bundle_hash_and_versions(tmp_path) -
     assert decision.allowed
     assert decision.hits == ()
     assert decision.actions == ()
-    assert decision.bundle_hash == gate.bundle.hash
-    assert decision.bundle_hash.startswith("sha256:")
-    assert dict(decision.versions) == {"RiskLimits/test-limits": 1}
-    assert decision.eval_ns > 0
+    assert decision.bundle.hash == gate.bundle.hash
+    assert decision.bundle.hash.startswith("sha256:")
+    assert dict(decision.bundle.versions) == {"RiskLimits/test-limits": 1}
+    assert decision.eval_us > 0
 
 
 def test_when_context_model_is_given_then_same_decision_as_the_dict(tmp_path) -> None:
@@ -198,7 +198,7 @@ def test_when_audit_rule_raises_then_the_error_is_recorded_and_the_order_allowed
     decision = gate.evaluate("pre_trade", pre_trade())
     assert decision.outcome is Outcome.ALLOW
     [hit] = decision.hits
-    assert (hit.code, hit.enforced) == ("rule.error", False)
+    assert (hit.code, hit.mode == "enforce") == ("rule.error", False)
     assert "in enforce mode it would reject" in hit.message
 
 
@@ -232,7 +232,7 @@ def test_when_context_is_invalid_then_reject_with_context_invalid_never_raise(
     assert codes(decision) == ["context.invalid"]
     assert decision.hits[0].action == "reject"
     assert "fails closed" in decision.hits[0].message
-    assert decision.bundle_hash == gate.bundle.hash
+    assert decision.bundle.hash == gate.bundle.hash
 
 
 def test_when_context_is_invalid_then_values_point_at_the_bad_field(tmp_path) -> None:
@@ -300,7 +300,7 @@ def test_when_audit_rule_fires_then_hit_recorded_with_mode_audit_and_allow(tmp_p
     assert decision.actions == ()
     (hit,) = decision.hits
     assert hit.rule_id == "thin"
-    assert not hit.enforced
+    assert hit.mode == "audit"
     assert hit.to_json()["mode"] == "audit"
     assert decision.to_json()["hits"][0]["mode"] == "audit"
     # exactly at 5% it does not fire
@@ -315,7 +315,7 @@ def test_when_audit_rule_would_reject_then_other_enforced_rules_still_decide(tmp
     )
     decision = gate.evaluate("pre_trade", pre_trade(order={"qty": "6"}))
     assert decision.outcome is Outcome.REJECT
-    assert {h.rule_id: h.enforced for h in decision.hits} == {
+    assert {h.rule_id: h.mode == "enforce" for h in decision.hits} == {
         "max_order_qty": True,
         "audit-big": False,
     }

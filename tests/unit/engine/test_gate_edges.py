@@ -42,7 +42,7 @@ def send(**request: Any) -> dict[str, Any]:
 
 
 def codes(decision: Any) -> list[str]:
-    return [hit.code for hit in decision.hits if hit.enforced]
+    return [hit.code for hit in decision.hits if hit.mode == "enforce"]
 
 
 def test_when_a_market_exit_would_sell_far_below_mid_then_the_collar_rejects_it(tmp_path) -> None:
@@ -65,7 +65,7 @@ def test_when_a_cancel_has_an_invalid_context_then_it_still_passes_and_says_why(
     )
     decision = gate.evaluate("pre_trade", broken)
     assert decision.outcome is Outcome.ALLOW
-    assert [(h.code, h.enforced) for h in decision.hits] == [("context.invalid", False)]
+    assert [(h.code, h.mode == "enforce") for h in decision.hits] == [("context.invalid", False)]
 
 
 def test_when_a_cancel_with_an_invalid_context_passes_then_its_hit_says_it_passed(

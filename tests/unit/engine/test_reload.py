@@ -86,7 +86,7 @@ def snapshot(gate: Gate) -> list[tuple[Outcome, tuple[str, ...], str]]:
     out = []
     for context in contexts:
         decision = gate.evaluate("pre_trade", context)
-        out.append((decision.outcome, tuple(h.code for h in decision.hits), decision.bundle_hash))
+        out.append((decision.outcome, tuple(h.code for h in decision.hits), decision.bundle.hash))
     return out
 
 
@@ -107,9 +107,9 @@ def test_when_a_limit_changes_then_reload_swaps_and_the_hash_changes(live) -> No
     assert gate.reload(directory) == ()
     after = gate.evaluate("pre_trade", order("6"))
     assert after.outcome is Outcome.ALLOW
-    assert after.bundle_hash != before.bundle_hash
-    assert after.bundle_hash == gate.bundle.hash
-    assert after.versions["RiskLimits/test-limits"] == 2
+    assert after.bundle.hash != before.bundle.hash
+    assert after.bundle.hash == gate.bundle.hash
+    assert after.bundle.versions["RiskLimits/test-limits"] == 2
 
 
 def test_when_a_rule_changes_then_reload_swaps_it(live) -> None:

@@ -12,7 +12,7 @@ from engine.report.junit import render_junit
 from engine.report.policytest_text import render_results, render_summary, summary_line
 
 HIT = RuleHit("max_order_qty", "RiskLimits/book", "limit.max_order_qty", "error", "reject", "m")
-AUDIT = RuleHit("thin", "Rules/r", "rule.thin", "warning", "reject", "m", enforced=False)
+AUDIT = RuleHit("thin", "Rules/r", "rule.thin", "warning", "reject", "m", mode="audit")
 REJECT = Decision("pre_trade", Outcome.REJECT, ("reject",), (HIT,))
 ALLOW = Decision("pre_trade", Outcome.ALLOW, (), (AUDIT,))
 
