@@ -115,7 +115,7 @@ def _message(
         rule = f"it must be {meaning}" if meaning else rule
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         rule = "Input should be a mapping of field names to values"  # not pydantic's class names
-    if kind in ("decimal_max_digits", "decimal_max_places"):
+    if kind == "decimal_max_places":  # context numbers: the bound that keeps sums exact
         rule = _exactness_rule(error)
     if kind == "value_error":  # a model validator's own sentence
         return f"{name}: {rule.removeprefix('Value error, ')}", None
@@ -129,12 +129,11 @@ def _message(
 
 
 def _exactness_rule(error: ErrorDetails) -> str:
-    ctx = error.get("ctx") or {}
-    if error["type"] == "decimal_max_places":
-        limit = f"at most {ctx.get('decimal_places')} decimal places"
-    else:
-        limit = f"at most {ctx.get('max_digits')} significant digits"
-    return f"it may carry {limit}, so that the engine computes every sum exactly"
+    places = (error.get("ctx") or {}).get("decimal_places")
+    return (
+        f"it may carry at most {places} decimal places, "
+        "so that the engine computes every sum exactly"
+    )
 
 
 def _show(value: Any) -> str:

@@ -67,9 +67,10 @@ def _outside_universe(policy: LoadedPolicy, document: RiskLimits) -> Iterator[Di
     pairs = universe(document)
     venues = sorted({v for v, _ in pairs})
     symbols = sorted({s for _, s in pairs})
+    index = scope_index(document)
     for i, entry in enumerate(document.spec.scoped):
         scope = entry.scope
-        if scope_index(document).covered(scope.venue, scope.symbol):
+        if index.covered(scope.venue, scope.symbol):
             continue
         if scope.venue is not None and scope.venue not in venues:
             reason = f"venue {scope.venue} is not in spec.venues ({', '.join(venues)})"
