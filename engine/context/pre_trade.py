@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from engine.context.base import (
     LIMIT,
@@ -169,6 +169,7 @@ class Order(DerivedModel):
             "Trigger of a stop_market or stop_limit order (required for them, refused on other"
             " types); on the tick grid and inside the price collar like a limit price."
         ),
+        validate_default=True,  # a stop without one is refused at this field
     )
     time_in_force: Literal["GTC", "IOC", "FOK", "GTD", "PO"] = Field(
         default="GTC", description="GTC, IOC, FOK, GTD (needs expire_at_ms) or PO (post-only)."
@@ -219,13 +220,17 @@ class Order(DerivedModel):
     def _one_size(self) -> Order:
         if (self.qty is None) == (self.quote_qty is None):
             raise ValueError("give exactly one of qty and quote_qty")
-        if self.type in STOP_TYPES and self.trigger_price is None:
-            raise ValueError(f"a {self.type} order needs a trigger_price")
-        if self.type not in STOP_TYPES and self.trigger_price is not None:
-            raise ValueError(
-                f"trigger_price is only for stop_market and stop_limit orders, not {self.type}"
-            )
         return self
+
+    @field_validator("trigger_price")
+    @classmethod
+    def _trigger_for_stops(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        kind = info.data.get("type")  # absent when the type itself was invalid
+        if kind in STOP_TYPES and value is None:
+            raise ValueError(f"a {kind} order needs a trigger_price")
+        if kind is not None and kind not in STOP_TYPES and value is not None:
+            raise ValueError(f"trigger_price is only for stop_market and stop_limit, not {kind}")
+        return value
 
     def grid_values(self, instrument: InstrumentSpec) -> dict[str, Decimal | None]:
         """Field -> the exact grid value it passes as (None: off the grid), for set fields."""
