@@ -129,10 +129,15 @@ def _limit_spec(
 def _always_on_specs(
     document: RiskLimits, resolved: dict[str, tuple[Any, str]], specs: list[RuleSpec]
 ) -> list[RuleSpec]:
-    """Checks on unless the policy changes them: clock skew, reduce_only that would open."""
+    """Checks on unless the policy changes them: clock skew, reduce_only that would open.
+
+    Once per bound (two documents at the default report one hit, not two).
+    """
+    found: list[RuleSpec] = []
     skew, label = resolved.get("max_clock_skew_ms", (DEFAULT_CLOCK_SKEW_MS, "default"))
-    spec = _spec(CLOCK_SKEW, code="market", policy=document.ref, v=str(skew))
-    found = [replace(spec, limit=skew, scope_label=label)]
+    if not any(s.rule_id == CLOCK_SKEW.name and s.limit == skew for s in specs):
+        spec = _spec(CLOCK_SKEW, code="market", policy=document.ref, v=str(skew))
+        found.append(replace(spec, limit=skew, scope_label=label))
     check_reduce_only = resolved.get("check_reduce_only", (True, ""))[0]
     if check_reduce_only and not any(s.rule_id == REDUCE_ONLY_OPENING.name for s in specs):
         found.append(_spec(REDUCE_ONLY_OPENING, code="order", policy=document.ref))
@@ -144,6 +149,7 @@ def _conformance_specs(document: RiskLimits, conformance: Conformance) -> list[R
     for rule in CONFORMANCE_RULES:
         if rule.name == "instrument_unknown" and not conformance.require_instrument:
             continue
+        # A fix without a setting of its own (float noise) always applies.
         wants_modify = (
             getattr(conformance, rule.name, "modify" if rule.modify else "reject") == "modify"
         )

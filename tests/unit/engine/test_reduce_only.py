@@ -84,7 +84,7 @@ def test_reduce_only_check_when_turned_off_for_one_venue_then_still_on_elsewhere
     assert not gate.evaluate("pre_trade", binance).allowed
 
 
-def test_reduce_only_check_when_two_documents_cover_a_symbol_then_it_is_reported_once(
+def test_always_on_checks_when_two_documents_cover_a_symbol_then_each_is_reported_once(
     tmp_path: Path,
 ) -> None:
     make_gate(tmp_path)
@@ -93,5 +93,7 @@ def test_reduce_only_check_when_two_documents_cover_a_symbol_then_it_is_reported
     gate = Gate.from_path(tmp_path)
 
     decision = gate.evaluate("pre_trade", pre_trade(order={"reduce_only": True}))
+    skewed = gate.evaluate("pre_trade", pre_trade(market={"age_ms": -51}))
 
     assert [h.code for h in decision.hits].count(CODE) == 1
+    assert [h.code for h in skewed.hits] == ["market.clock_skew"]
