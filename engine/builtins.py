@@ -15,9 +15,12 @@ __all__ = [
     "BALANCE_RULES",
     "BUILTIN_NAMES",
     "BUILTIN_STATE_RULES",
+    "CLOCK_SKEW",
     "CONFORMANCE_RULES",
+    "DEFAULT_CLOCK_SKEW_MS",
     "LIMIT_RULES",
     "ORDER_SANITY_RULES",
+    "REDUCE_ONLY_OPENING",
     "SEND_RULES",
     "STALE_BALANCE_ACTIONS",
     "UNKNOWN_INSTRUMENT",
@@ -54,15 +57,19 @@ LIMIT_RULES: dict[str, BuiltinRule] = {
             "max_order_notional",
             "order.notional is None or order.notional > {v}",
             "order notional is over max_order_notional, or the order cannot be valued",
+            modify="clip_to_notional_limit",
         ),
         BuiltinRule(
             "price_collar_bps",
             # Market orders too, at the price they would take (ask or bid): a flatten into
-            # an empty book is as dangerous as a fat-fingered limit.
+            # an empty book is as dangerous as a fat-fingered limit. A stop's trigger too:
+            # a trigger far from the market is a fat finger that fires later.
             "order.valuation_price is None or market.mid is None"
-            " or abs(order.valuation_price - market.mid) * 10000 > {v} * market.mid",
-            "the order's price (or the touch a market order would take) is outside the collar"
-            " around mid, or there is no mid to check it",
+            " or abs(order.valuation_price - market.mid) * 10000 > {v} * market.mid"
+            " or (order.trigger_price is not None"
+            " and abs(order.trigger_price - market.mid) * 10000 > {v} * market.mid)",
+            "the order's price (or the touch a market order would take, or a stop's trigger)"
+            " is outside the collar around mid, or there is no mid to check it",
             exits_exempt=False,
         ),
         BuiltinRule(
@@ -148,8 +155,9 @@ BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
     ),
     BuiltinRule(
         "order_type_price",
-        "(order.type == 'limit') == (order.price is None)",
-        "a limit order needs a price and a market order must not have one",
+        "(order.type in ('limit', 'stop_limit')) == (order.price is None)",
+        "a limit or stop_limit order needs a price, and a market or stop_market order must not"
+        " have one",
         exits_exempt=False,
     ),
 )
@@ -171,6 +179,27 @@ ORDER_SANITY_RULES: tuple[BuiltinRule, ...] = (
     ),
 )
 
+# On unless a policy turns it off (check_reduce_only: false): a reduce_only order that would
+# open or grow the position, or cross through zero, is not an exit; venues refuse it.
+REDUCE_ONLY_OPENING = BuiltinRule(
+    "reduce_only_would_open",
+    "order.reduce_only and not order.reduces_position",
+    "the order is reduce_only but would open or grow the position, or cross through zero;"
+    " a reduce_only order must be opposite the position and no larger than it",
+    exits_exempt=False,
+)
+
+# Always on, bound max_clock_skew_ms (default DEFAULT_CLOCK_SKEW_MS): a quote from the
+# future by more than the bound means a broken clock, so its age says nothing. Exits pass,
+# as they do on stale data.
+CLOCK_SKEW = BuiltinRule(
+    "clock_skew",
+    "market.age_ms < -{v}",
+    "the quote's timestamp is ahead of our clock by more than max_clock_skew_ms: a clock is"
+    " wrong, so the quote's age cannot be trusted",
+)
+DEFAULT_CLOCK_SKEW_MS = 50
+
 # With `conformance` configured: what the venue would refuse never leaves.
 CONFORMANCE_RULES: tuple[BuiltinRule, ...] = (
     BuiltinRule(
@@ -184,6 +213,21 @@ CONFORMANCE_RULES: tuple[BuiltinRule, ...] = (
         "the limit price is not on the instrument's tick grid",
         exits_exempt=False,
         modify="round_price",
+    ),
+    BuiltinRule(
+        "trigger_off_grid",
+        "order.trigger_on_grid == False",
+        "the stop's trigger price is not on the instrument's tick grid",
+        exits_exempt=False,
+    ),
+    # Always a fix, whatever the conformance setting: the bot meant the grid value (ccxt's
+    # price_to_precision would send it), and the decision says exactly which value passes.
+    BuiltinRule(
+        "float_noise",
+        "order.float_noise == True",
+        "the price, quantity or trigger carries binary-float noise; the exact grid value passes",
+        exits_exempt=False,
+        modify="round_float_noise",
     ),
     BuiltinRule(
         "qty_off_grid",
@@ -238,19 +282,25 @@ CONFORMANCE_RULES: tuple[BuiltinRule, ...] = (
     ),
 )
 
-# With `check_balance: true`: two orders never spend the same free balance.
+# With `check_balance: true`: two orders never spend the same free balance. Exits are
+# exempt only where the venue needs no balance for them: a derivatives exit releases margin,
+# but a spot exit (a buy back, a sell of the base) is paid from the balance like any order.
 BALANCE_RULES: tuple[BuiltinRule, ...] = (
     BuiltinRule(
         "insufficient_quote",
-        "order.side == 'buy' and (order.notional is None"
+        "order.side == 'buy'"
+        " and not (order.is_exit and instrument is not None and instrument.type != 'spot')"
+        " and (order.notional is None"
         " or order.notional * {fee_factor} > account.quote_free - account.quote_reserved)",
         "the buy's value plus the fee reserve does not fit the free quote balance",
+        exits_exempt=False,
     ),
     BuiltinRule(
         "insufficient_base",
         "order.side == 'sell' and (instrument is None or instrument.type == 'spot')"
         " and order.qty > account.base_free - account.base_reserved",
         "the spot sell does not fit the free base balance",
+        exits_exempt=False,
     ),
 )
 
@@ -271,6 +321,8 @@ ALL_BUILTINS: tuple[BuiltinRule, ...] = (
     *LIMIT_RULES.values(),
     *BUILTIN_STATE_RULES,
     *ORDER_SANITY_RULES,
+    REDUCE_ONLY_OPENING,
+    CLOCK_SKEW,
     *CONFORMANCE_RULES,
     *BALANCE_RULES,
     UNKNOWN_INSTRUMENT,

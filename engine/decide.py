@@ -124,8 +124,11 @@ def _evaluate_fixed(
     """Evaluate the order with ``modifications`` applied: it must pass every rule itself."""
     assert isinstance(ctx, PreTradeContext)
     data = ctx.model_dump(mode="python")
-    data["order"].pop("quote_qty", None)  # the fixed order is sized in base units
-    data["order"].update(modifications)
+    order = data["order"]
+    # Exactly {**order, **modifications} as the caller sends it: a quote-sized order is
+    # converted again (at a moved price too), never checked with the qty derived before.
+    order.pop("qty" if order.get("quote_qty") is not None else "quote_qty", None)
+    order.update(modifications)
     fixed = PreTradeContext.model_validate(data)
     fired: list[Any] = []
     program.run(fixed, fired)

@@ -16,9 +16,12 @@ from typing import Any
 from engine.builtins import (
     BALANCE_RULES,
     BUILTIN_STATE_RULES,
+    CLOCK_SKEW,
     CONFORMANCE_RULES,
+    DEFAULT_CLOCK_SKEW_MS,
     LIMIT_RULES,
     ORDER_SANITY_RULES,
+    REDUCE_ONLY_OPENING,
     SEND_RULES,
     STALE_BALANCE_ACTIONS,
     UNKNOWN_INSTRUMENT,
@@ -82,6 +85,7 @@ def builtin_specs(documents: tuple[RiskLimits, ...], venue: str, symbol: str) ->
     for document in documents:
         resolved = resolve_limits(document, venue, symbol)
         settings = {name: value for name, (value, _) in resolved.items()}
+        specs += _always_on_specs(document, resolved, specs)
         for name, (value, label) in resolved.items():
             if name in LIMIT_RULES:  # the rest are settings read below
                 specs.append(_limit_spec(LIMIT_RULES[name], document, value, label, settings))
@@ -121,12 +125,33 @@ def _limit_spec(
     )
 
 
+def _always_on_specs(
+    document: RiskLimits, resolved: dict[str, tuple[Any, str]], specs: list[RuleSpec]
+) -> list[RuleSpec]:
+    """Checks on unless the policy changes them: clock skew, reduce_only that would open.
+
+    Once per bound (two documents at the default report one hit, not two).
+    """
+    found: list[RuleSpec] = []
+    skew, label = resolved.get("max_clock_skew_ms", (DEFAULT_CLOCK_SKEW_MS, "default"))
+    if not any(s.rule_id == CLOCK_SKEW.name and s.limit == skew for s in specs):
+        spec = _spec(CLOCK_SKEW, code="market", policy=document.ref, v=str(skew))
+        found.append(replace(spec, limit=skew, scope_label=label))
+    check_reduce_only = resolved.get("check_reduce_only", (True, ""))[0]
+    if check_reduce_only and not any(s.rule_id == REDUCE_ONLY_OPENING.name for s in specs):
+        found.append(_spec(REDUCE_ONLY_OPENING, code="order", policy=document.ref))
+    return found
+
+
 def _conformance_specs(document: RiskLimits, conformance: Conformance) -> list[RuleSpec]:
     specs = []
     for rule in CONFORMANCE_RULES:
         if rule.name == "instrument_unknown" and not conformance.require_instrument:
             continue
-        wants_modify = getattr(conformance, rule.name, "reject") == "modify"
+        # A fix without a setting of its own (float noise) always applies.
+        wants_modify = (
+            getattr(conformance, rule.name, "modify" if rule.modify else "reject") == "modify"
+        )
         spec = _spec(rule, code="instrument", policy=document.ref)
         if wants_modify and rule.modify:
             spec = replace(spec, modify=rule.modify)

@@ -4,14 +4,20 @@ Each fix returns the order fields to change, or None when no order would pass (t
 then rejects). Quantities always round down and stay on the step grid; a price moves
 toward the passive side (buys down, sells up), so a fix never makes an order more
 aggressive than the one the strategy asked for.
+
+The fields returned are the exact order that passes: ``{**order, **fields}`` evaluated
+again is allowed as it stands. A quote-sized order stays quote-sized (a qty beside its
+quote_qty would be refused): a clip sets ``quote_qty`` to the clipped quantity times the
+valuation price, which converts back to exactly that quantity.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 
 from engine.context import PreTradeContext
+from engine.context.pre_trade import DEFAULT_STEP
 from engine.grid import snap
 from engine.rulespec import RuleSpec
 
@@ -38,7 +44,30 @@ def _qty(ctx: PreTradeContext, allowed: Decimal) -> dict[str, Decimal] | None:
             significant=instrument.qty_sig_digits,
             up=False,
         )
-    return {"qty": allowed} if allowed > 0 else None
+    if allowed <= 0:
+        return None
+    if ctx.order.quote_qty is None:
+        return {"qty": allowed}
+    price = ctx.order.valuation_price
+    assert price is not None  # a quote-sized order was converted at it
+    return {"quote_qty": allowed * price}
+
+
+def _fit(ctx: PreTradeContext, limit: Decimal, price: Decimal) -> Decimal:
+    """limit / price rounded down, so the clipped notional never exceeds the limit.
+
+    Without a step grid to land on, onto DEFAULT_STEP (as a quote-sized order converts),
+    never a 50-digit quotient.
+    """
+    with localcontext() as exact:
+        exact.rounding = ROUND_FLOOR
+        fitted = limit / price
+    instrument = ctx.instrument
+    if instrument is None or (
+        instrument.qty_increment is None and instrument.qty_sig_digits is None
+    ):
+        fitted = snap(fitted, increment=DEFAULT_STEP, significant=None, up=False)
+    return fitted
 
 
 def _clip_to_limit(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | None:
@@ -62,7 +91,14 @@ def _clip_to_max_notional(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Dec
     instrument, price = ctx.instrument, ctx.order.valuation_price
     if instrument is None or instrument.max_notional is None or price is None:
         return None
-    return _qty(ctx, instrument.max_notional / price)
+    return _qty(ctx, _fit(ctx, instrument.max_notional, price))
+
+
+def _clip_to_notional_limit(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | None:
+    price = ctx.order.valuation_price
+    if price is None:
+        return None
+    return _qty(ctx, _fit(ctx, Decimal(spec.limit or 0), price))
 
 
 def _round_qty(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | None:
@@ -83,11 +119,28 @@ def _round_price(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | N
     return {"price": moved} if moved > 0 else None
 
 
+def _round_float_noise(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | None:
+    """Each noisy field to the exact grid point it is noise of (engine.grid.grid_value)."""
+    order, instrument = ctx.order, ctx.instrument
+    if instrument is None:
+        return None
+    fields = {
+        name: value
+        for name, value in order.grid_values(instrument).items()
+        if value is not None and value != getattr(order, name)
+    }
+    if order.quote_qty is not None:
+        fields.pop("qty", None)  # converted onto the step; never noise, never sent
+    return fields or None
+
+
 _FIXES: dict[str, Fix] = {
     "clip_to_limit": _clip_to_limit,
     "clip_to_position": _clip_to_position,
     "clip_to_max_qty": _clip_to_max_qty,
     "clip_to_max_notional": _clip_to_max_notional,
+    "clip_to_notional_limit": _clip_to_notional_limit,
+    "round_float_noise": _round_float_noise,
     "round_qty": _round_qty,
     "round_price": _round_price,
 }

@@ -41,7 +41,11 @@ class Event(DerivedModel):
     price: Price | None = Field(default=None, description="Trade price, for trade events.")
     size: Num | None = Field(default=None, description="Trade or level size.")
     age_ms: int | None = derived(
-        "now_ms - ts_ms; negative when the venue clock runs ahead.", always=True
+        "now_ms - ts_ms, in milliseconds. Negative when the venue's clock runs ahead of ours"
+        " (real Binance quotes arrive up to ~20 ms 'from the future'): a staleness rule"
+        " (event.age_ms > 2000) reads such an event as fresh, and a rule that wants to catch"
+        " a wrong clock tests the negative side (event.age_ms < -50). The event stays valid.",
+        always=True,
     )
     seq_gap: int | None = derived(
         "seq - feed.last_seq - 1: 0 in order, > 0 a gap, < 0 old or repeated."

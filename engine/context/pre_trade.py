@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from engine.context.base import (
     LIMIT,
@@ -27,11 +27,16 @@ from engine.context.base import (
     section_field,
 )
 from engine.fields import TEN_THOUSAND
-from engine.grid import on_grid, snap
-from engine.kinds.instruments import InstrumentSpec
+from engine.grid import grid_value, snap
+from engine.kinds.instruments import InstrumentSpec, OrderType
 from engine.money import derivation
 
 DEFAULT_STEP = Decimal("0.00000001")  # quote-sized orders without an instrument: 8 decimals
+# A quote's age may be negative: the venue's clock runs ahead of ours (Binance perp quotes
+# were seen 4-19 ms ahead). The bound on that skew is a policy setting (max_clock_skew_ms).
+SignedMs = Annotated[int, Field(ge=-(10**16), le=10**16, strict=True)]
+STOP_TYPES = frozenset({"stop_market", "stop_limit"})
+PRICED_TYPES = frozenset({"limit", "stop_limit"})  # types that carry a limit price
 
 
 class Market(DerivedModel):
@@ -39,7 +44,14 @@ class Market(DerivedModel):
 
     bid: Price | None = Field(default=None, description="Best bid; null when the book has no bid.")
     ask: Price | None = Field(default=None, description="Best ask; null when the book has no ask.")
-    age_ms: Ms = Field(description="Age of this quote in milliseconds.")
+    age_ms: SignedMs = Field(
+        description=(
+            "Age of this quote in milliseconds: now_ms minus the venue's timestamp. Negative"
+            " when the venue's clock runs ahead of ours; within the policy's max_clock_skew_ms"
+            " (default 50) such a quote counts as fresh (every staleness bound passes it),"
+            " beyond it the order is rejected (market.clock_skew)."
+        )
+    )
     mid: Decimal | None = derived("(bid + ask) / 2, null without both sides.")
     spread_bps: Decimal | None = derived(
         "(ask - bid) / mid in basis points, null without both sides."
@@ -121,7 +133,13 @@ class Order(DerivedModel):
     venue: Name = Field(description="Venue id, e.g. binance.")
     symbol: Name = Field(description="Unified symbol, e.g. BTC/USDT.")
     side: Side = Field(description="buy or sell.")
-    type: Literal["limit", "market"] = Field(default="limit", description="limit or market.")
+    type: OrderType = Field(
+        default="limit",
+        description=(
+            "limit, market, stop_market (a market order once trigger_price trades) or"
+            " stop_limit (a limit order at price once trigger_price trades)."
+        ),
+    )
     action: Literal["new", "cancel", "amend"] = Field(
         default="new", description="new order, cancel, or amend; a cancel is never blocked."
     )
@@ -141,7 +159,18 @@ class Order(DerivedModel):
             " the instrument's step (8 decimal places without one): never spends more than asked."
         ),
     )
-    price: Price | None = Field(default=None, description="Limit price; null for a market order.")
+    price: Price | None = Field(
+        default=None,
+        description="Limit price of a limit or stop_limit order; null for market and stop_market.",
+    )
+    trigger_price: Price | None = Field(
+        default=None,
+        description=(
+            "Trigger of a stop_market or stop_limit order (required for them, refused on other"
+            " types); on the tick grid and inside the price collar like a limit price."
+        ),
+        validate_default=True,  # a stop without one is refused at this field
+    )
     time_in_force: Literal["GTC", "IOC", "FOK", "GTD", "PO"] = Field(
         default="GTC", description="GTC, IOC, FOK, GTD (needs expire_at_ms) or PO (post-only)."
     )
@@ -153,7 +182,8 @@ class Order(DerivedModel):
     client_order_id: Name = Field(description="Client order id (idempotency key at the venue).")
     strategy: Name = Field(description="Strategy that sent the order.")
     valuation_price: Decimal | None = derived(
-        "price of a limit order; the ask (buy) or bid (sell) for a market order; null without one."
+        "price of a limit or stop_limit order; trigger_price of a stop_market order; the ask"
+        " (buy) or bid (sell) for a market order; null without one."
     )
     notional: Decimal | None = derived("qty x valuation_price; null without a valuation price.")
     signed_qty: Decimal | None = derived("qty, negative for a sell.", always=True)
@@ -165,11 +195,22 @@ class Order(DerivedModel):
         always=True,
     )
     price_on_grid: bool | None = derived(
-        "the limit price is on the instrument's tick grid; null for market orders or without"
-        " an instrument."
+        "the limit price is on the instrument's tick grid, or within binary-float noise of a"
+        " grid point (then float_noise is true); null without a limit price or an instrument."
     )
     qty_on_grid: bool | None = derived(
-        "the quantity is on the instrument's step grid; null without an instrument."
+        "the quantity is on the instrument's step grid, or within binary-float noise of a grid"
+        " point (then float_noise is true); null without an instrument."
+    )
+    trigger_on_grid: bool | None = derived(
+        "the trigger price is on the instrument's tick grid, or within binary-float noise of a"
+        " grid point; null without a trigger or an instrument."
+    )
+    float_noise: bool | None = derived(
+        "the price, quantity or trigger is not on its grid but is binary-float noise of a grid"
+        " point (60000.299999999996 for 60000.3 on a 0.1 tick: the shortest repr of a float,"
+        " within 4 units in the last place of it, on a grid coarser than that); the gate"
+        " passes the exact grid value as a round modification. Null without an instrument."
     )
     type_supported: bool | None = derived(
         "the venue accepts this order type; null without an instrument."
@@ -180,6 +221,33 @@ class Order(DerivedModel):
         if (self.qty is None) == (self.quote_qty is None):
             raise ValueError("give exactly one of qty and quote_qty")
         return self
+
+    @field_validator("trigger_price")
+    @classmethod
+    def _trigger_for_stops(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        kind = info.data.get("type")  # absent when the type itself was invalid
+        if kind in STOP_TYPES and value is None:
+            raise ValueError(f"a {kind} order needs a trigger_price")
+        if kind is not None and kind not in STOP_TYPES and value is not None:
+            raise ValueError(f"trigger_price is only for stop_market and stop_limit, not {kind}")
+        return value
+
+    def grid_values(self, instrument: InstrumentSpec) -> dict[str, Decimal | None]:
+        """Field -> the exact grid value it passes as (None: off the grid), for set fields."""
+        values: dict[str, Decimal | None] = {}
+        if self.qty is not None:
+            values["qty"] = grid_value(
+                self.qty, increment=instrument.qty_increment, significant=instrument.qty_sig_digits
+            )
+        for name in ("price", "trigger_price"):
+            price = getattr(self, name)
+            if price is not None and (name != "price" or self.type in PRICED_TYPES):
+                values[name] = grid_value(
+                    price,
+                    increment=instrument.price_increment,
+                    significant=instrument.price_sig_digits,
+                )
+        return values
 
 
 class PreTradeContext(StageContext):
@@ -219,7 +287,7 @@ class PreTradeContext(StageContext):
     def _derive(self) -> PreTradeContext:
         order, market, position = self.order, self.market, self.position
         buy = order.side == "buy"
-        price = order.price if order.type == "limit" else (market.ask if buy else market.bid)
+        price = _valuation_price(order, market)
         if order.qty is None:
             order._set(qty=self._converted_qty(price))
         assert order.qty is not None  # set above or given
@@ -272,18 +340,24 @@ class PreTradeContext(StageContext):
         order, instrument = self.order, self.instrument
         if instrument is None:
             return
-        assert order.qty is not None
-        price_ok = None
-        if order.price is not None and order.type == "limit":
-            price_ok = on_grid(
-                order.price,
-                increment=instrument.price_increment,
-                significant=instrument.price_sig_digits,
-            )
+        grid = order.grid_values(instrument)
         order._set(
-            price_on_grid=price_ok,
-            qty_on_grid=on_grid(
-                order.qty, increment=instrument.qty_increment, significant=instrument.qty_sig_digits
+            price_on_grid=None if "price" not in grid else grid["price"] is not None,
+            qty_on_grid=grid["qty"] is not None,
+            trigger_on_grid=None
+            if "trigger_price" not in grid
+            else grid["trigger_price"] is not None,
+            float_noise=any(
+                value is not None and value != getattr(order, name) for name, value in grid.items()
             ),
             type_supported=order.type in instrument.order_types,
         )
+
+
+def _valuation_price(order: Order, market: Market) -> Decimal | None:
+    """The price an order is valued at: its limit, its trigger (stop-market), or the touch."""
+    if order.type in PRICED_TYPES:
+        return order.price
+    if order.type == "stop_market":
+        return order.trigger_price
+    return market.ask if order.side == "buy" else market.bid

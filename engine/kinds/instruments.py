@@ -13,7 +13,9 @@ from pydantic import Field, model_validator
 
 from engine.fields import MAX_MONEY, MAX_QTY, StrictModel, Symbol, VenueId
 
-__all__ = ["InstrumentSpec", "InstrumentsSpec"]
+__all__ = ["InstrumentSpec", "InstrumentsSpec", "OrderType"]
+
+OrderType = Literal["limit", "market", "stop_market", "stop_limit"]
 
 Positive = Annotated[Decimal, Field(gt=0, le=MAX_QTY, allow_inf_nan=False)]
 # Grid steps: no venue quotes finer than 1e-18, and the bound keeps grid division exact.
@@ -63,8 +65,13 @@ class InstrumentSpec(StrictModel):
     max_notional: PositiveMoney | None = Field(
         default=None, description="Largest order value (qty x price)."
     )
-    order_types: tuple[Literal["limit", "market"], ...] = Field(
-        default=("limit", "market"), min_length=1, description="Order types the venue accepts."
+    order_types: tuple[OrderType, ...] = Field(
+        default=("limit", "market"),
+        min_length=1,
+        description=(
+            "Order types the venue accepts: limit, market, stop_market, stop_limit. Stops must"
+            " be listed to pass conformance; the default is limit and market."
+        ),
     )
 
     @model_validator(mode="after")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ from engine.fields import (
     Symbol,
     VenueId,
 )
+
+# A clock skew bound: 0 (no negative age at all) up to a minute (beyond that, fix the clock).
+SkewMs = Annotated[int, Field(ge=0, le=60_000, strict=True, examples=[50])]
 
 __all__ = [
     "LIMIT_FIELDS",
@@ -127,7 +130,8 @@ class LimitSet(StrictModel):
         description=(
             "When true, a buy's notional plus the fee reserve must fit the free quote balance"
             " (quote_free - quote_reserved), and a spot sell must fit the free base balance."
-            " Exits are exempt."
+            " Exits are exempt only on derivatives (swap, future, option), where closing needs"
+            " no balance; a spot exit is paid from the balance like any order, so it is checked."
         ),
     )
     fee_reserve_bps: Bps | None = Field(
@@ -144,8 +148,33 @@ class LimitSet(StrictModel):
     clip_order_qty: Flag | None = Field(
         default=None,
         description=(
-            "When true, an order over max_order_qty or max_position_qty is clipped to fit"
-            " (decision outcome modify) instead of rejected."
+            "When true, an order over max_order_qty, max_position_qty or max_order_notional is"
+            " clipped to fit (decision outcome modify) instead of rejected: the quantity becomes"
+            " the smallest the limits allow, rounded down to the step (for max_order_notional,"
+            " floor(limit / valuation price)). A quote-sized order stays quote-sized: its"
+            " quote_qty becomes the clipped quantity x the valuation price, which converts back"
+            " to exactly that quantity."
+        ),
+    )
+
+    max_clock_skew_ms: SkewMs | None = Field(
+        default=None,
+        description=(
+            "How far, in milliseconds, a quote's timestamp may be ahead of our clock"
+            " (market.age_ms as low as minus this) and still count as fresh; further ahead"
+            " rejects the order (market.clock_skew; exits pass, as on stale data). Default 50"
+            " when unset: real venue quotes run up to ~20 ms ahead of an NTP-synced host"
+            " (Binance perps: 4-19 ms), and 50 ms leaves room for that while staying far below"
+            " any staleness bound, so a larger skew means a broken clock, not latency."
+        ),
+    )
+    check_reduce_only: Flag | None = Field(
+        default=None,
+        description=(
+            "Reject a reduce_only order that is not an exit: one that would open or grow the"
+            " position, or cross through zero beyond it (order.reduce_only_would_open). On"
+            " unless set to false; turn it off only where the venue itself trims reduce-only"
+            " orders and the gate's position may lag the venue's."
         ),
     )
 

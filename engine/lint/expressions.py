@@ -101,7 +101,7 @@ def _constant(
         locate_node(policy, expression, node),
         Severity.WARNING,
         hint=(
-            "the context model bounds every field (a quantity is > 0, an age is >= 0);"
+            "the context model bounds every field (a quantity, for one, is > 0);"
             " fix the comparison or remove it"
         ),
     )

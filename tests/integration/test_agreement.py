@@ -18,7 +18,11 @@ the step, and the fixed order must then pass every rule itself or the order is r
 to the step (8 decimal places without an instrument), and a conversion that cannot be done
 makes the context invalid; the gate fills in the instrument from instruments.yaml when a
 context has none. A cancel is never blocked: no rule runs on it, and a cancel whose context
-is invalid (its quote size cannot be converted) passes with the problem recorded.
+is invalid (its quote size cannot be converted) passes with the problem recorded. A
+reduce_only order that is not an exit is refused; a quote more than max_clock_skew_ms (50 by
+default) from the future is refused; balance checks exempt only derivatives exits; a price
+or size that is binary-float noise of a grid point (the shortest repr of a float, within 4
+ulps of it) passes as that grid point, as a fix.
 """
 
 from __future__ import annotations
@@ -61,6 +65,10 @@ APPLY_TO_EXITS = {
     "notional_above_max",
     "order_type_unsupported",
     "dust",
+    "float_noise",
+    "reduce_only_would_open",
+    "insufficient_quote",  # a spot exit needs the balance too (derivatives exits are exempt
+    "insufficient_base",  # inside the check itself)
 }
 AUDIT_ONLY = {"thin-balance"}  # recorded, never enforced
 CONTEXT_INVALID = "context.invalid"  # the hit of a context the gate could not validate
@@ -74,6 +82,8 @@ INSTRUMENT_NUMBERS = (
     "max_notional",
 )
 TEN_THOUSAND = Decimal(10_000)
+DEFAULT_CLOCK_SKEW_MS = 50
+NOISE_ULPS = 4
 
 
 def _value(value: Any) -> Any:
@@ -106,6 +116,19 @@ def on_grid(value: Decimal, increment: Decimal | None) -> bool:
 def floor_to(value: Decimal | Fraction, increment: Decimal) -> Decimal:
     """The largest multiple of ``increment`` that is not above ``value``, exactly."""
     return Decimal(math.floor(Fraction(value) / Fraction(increment))) * increment
+
+
+def noise_of(value: Decimal, increment: Decimal | None) -> Decimal | None:
+    """The grid point an off-grid ``value`` is binary-float noise of, else None."""
+    if increment is None or on_grid(value, increment):
+        return None
+    number = float(value)
+    if Decimal(repr(number)) != value:
+        return None  # more digits than a float carries: a real decimal
+    point = Decimal(round(Fraction(value) / Fraction(increment))) * increment
+    bound = NOISE_ULPS * Fraction(math.ulp(number))
+    close = abs(Fraction(value) - Fraction(point)) <= bound
+    return point if close and Fraction(increment) > 2 * bound else None
 
 
 @dataclass(frozen=True)
@@ -219,13 +242,18 @@ class Reference:
         first = self.check(ctx, order)
         if first.blocking or not first.fixable:
             return not first.blocking, first.fired
-        # The only fix the example asks for: the quantity rounded down onto the step grid.
+        # The fixes the example asks for: the quantity rounded down onto the step grid, and
+        # float noise replaced by the grid point it is noise of.
         assert order.instrument is not None
-        rounded = floor_to(order.qty, order.instrument["qty_increment"])
-        if rounded <= 0:
+        fields = dict(self.noise(order))
+        if "qty_off_grid" in first.fired:
+            fields["qty"] = floor_to(order.qty, order.instrument["qty_increment"])
+        if fields.get("qty", 1) <= 0:
             return False, first.fired  # no quantity on the grid to send
-        sized = {k: v for k, v in ctx["order"].items() if k != "quote_qty"}
-        fixed_ctx = {**ctx, "order": {**sized, "qty": str(rounded)}}
+        sized = dict(ctx["order"])
+        if "qty" in fields:
+            sized.pop("quote_qty", None)
+        fixed_ctx = {**ctx, "order": {**sized, **{k: str(v) for k, v in fields.items()}}}
         fixed = self.order(fixed_ctx)
         assert fixed is not None
         again = self.check(fixed_ctx, fixed)
@@ -277,6 +305,17 @@ class Reference:
             after=position + signed,
             instrument=instrument,
         )
+
+    @staticmethod
+    def noise(o: Order) -> dict[str, Decimal]:
+        """Fields that are float noise of a grid point, and that grid point."""
+        if o.instrument is None:
+            return {}
+        found = {}
+        if o.price is not None:
+            found["price"] = noise_of(o.price, o.instrument["price_increment"])
+        found["qty"] = noise_of(o.qty, o.instrument["qty_increment"])
+        return {k: v for k, v in found.items() if v is not None}
 
     def check(self, ctx: dict[str, Any], o: Order) -> Checked:
         order, market, account = ctx["order"], ctx["market"], ctx["account"]
@@ -348,6 +387,10 @@ class Reference:
             for name, test in tests.items():
                 if name in lim:
                     check(name, lambda test=test, v=lim[name]: test(v))
+            skew = lim.get("max_clock_skew_ms", DEFAULT_CLOCK_SKEW_MS)
+            check("clock_skew", lambda: market["age_ms"] < -skew)
+            if lim.get("check_reduce_only", True):
+                check("reduce_only_would_open", lambda: order.get("reduce_only") and not o.reduces)
 
             conformance = lim.get("conformance")
             if conformance is not None:
@@ -365,7 +408,7 @@ class Reference:
             "thin-balance",
             lambda: num(account["available_balance"]) < Decimal("0.05") * num(account["equity"]),
         )
-        fixes = {"qty_off_grid"} if fixable else set()
+        fixes = {"qty_off_grid", "float_noise"} if fixable else set()
         return Checked(fired, bool(fired - AUDIT_ONLY - fixes), bool(fired & fixes))
 
     @staticmethod
@@ -384,9 +427,14 @@ class Reference:
                 o.kind == "limit"
                 and o.price is not None
                 and not on_grid(o.price, inst["price_increment"])
+                and noise_of(o.price, inst["price_increment"]) is None
             ),
         )
-        check("qty_off_grid", lambda: not on_grid(qty, inst["qty_increment"]))
+        noisy = Reference.noise(o)
+        check(
+            "qty_off_grid", lambda: not on_grid(qty, inst["qty_increment"]) and "qty" not in noisy
+        )
+        check("float_noise", lambda: bool(noisy))
         check("qty_below_min", lambda: low_qty is not None and qty < low_qty)
         check("qty_above_max", lambda: high_qty is not None and qty > high_qty)
         check(
@@ -409,25 +457,27 @@ class Reference:
                 )
             ),
         )
-        return "qty_off_grid" in fired and conformance.get("qty_off_grid") == "modify"
+        rounds = "qty_off_grid" in fired and conformance.get("qty_off_grid") == "modify"
+        return rounds or "float_noise" in fired
 
     @staticmethod
     def _balances(check: Any, account: dict[str, Any], o: Order, fee_bps: Decimal) -> None:
         """Buys must fit free quote with the fee reserve; spot sells must fit free base."""
         free_quote, free_base = num(account.get("quote_free")), num(account.get("base_free"))
+        spot = o.instrument is None or o.instrument["type"] == "spot"
         held_quote = num(account.get("quote_reserved", "0"))
         held_base = num(account.get("base_reserved", "0"))
         check(
             "insufficient_quote",
             lambda: (
                 o.buy
+                and (spot or not o.is_exit)  # a derivatives exit needs no balance
                 and (
                     o.notional is None
                     or o.notional * (1 + fee_bps / TEN_THOUSAND) > free_quote - held_quote
                 )
             ),
         )
-        spot = o.instrument is None or o.instrument["type"] == "spot"
         check("insufficient_base", lambda: not o.buy and spot and o.qty > free_base - held_base)
 
 
@@ -592,7 +642,7 @@ def random_context(rng: random.Random) -> dict[str, Any]:
         "market": {
             "bid": _text(bid),
             "ask": _text(ask),
-            "age_ms": rng.choice([0, 100, 1999, 2000, 2001, 5000]),
+            "age_ms": rng.choice([0, 100, 1999, 2000, 2001, 5000, -4, -50, -51]),
         },
         "position": {"qty": str(position)},
         "account": {
@@ -759,10 +809,30 @@ HAND_PICKED: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[bool, set[str
         {"quote_reserved": "0.01"},
         (False, {"insufficient_quote"}),
     ),
-    "the same buy as an exit of a short": (
+    "the same buy as an exit of a short, on spot, still needs the USDT": (
         {"qty": "1.80000001", "reduce_only": True},
         {},
-        (True, set()),
+        (False, {"insufficient_quote"}),
+    ),
+    "a reduce_only buy with no short to reduce": (
+        {"qty": "1", "reduce_only": True, "_position": "0"},
+        {},
+        (False, {"reduce_only_would_open"}),
+    ),
+    "a float-noisy price on okx's 0.1 tick": (
+        {"price": "64999.899999999994"},
+        {},
+        (True, {"float_noise"}),
+    ),
+    "a float-noisy size on okx's 1e-8 step": (
+        {"qty": "1.0999999999999999"},
+        {},
+        (True, {"float_noise"}),
+    ),
+    "a real off-grid price, not float noise": (
+        {"price": "64999.85"},
+        {"quote_free": "1000000"},
+        (False, {"price_off_grid"}),
     ),
     "an exit of dust on binance": (
         {"venue": "binance", "side": "sell", "qty": "0.00007", "reduce_only": True},
@@ -795,9 +865,10 @@ def test_hand_picked_contexts_agree(name: str) -> None:
     ctx["account"].update(account)
     for part in ("order", "account"):
         ctx[part] = {k: v for k, v in ctx[part].items() if v is not None}
-    if order.get("reduce_only"):  # an exit of the whole position
+    if order.get("reduce_only"):  # an exit of the whole position, unless a position is given
         sign = "" if ctx["order"]["side"] == "sell" else "-"
-        ctx["position"] = {"qty": sign + order["qty"]}
+        ctx["position"] = {"qty": order.get("_position", sign + order["qty"])}
+    ctx["order"].pop("_position", None)
     assert REFERENCE.decide(ctx) == engine_view(ctx) == wanted
 
 
@@ -838,6 +909,8 @@ def test_the_generated_contexts_reach_every_check() -> None:
         "insufficient_base",
         "market_without_quote",
         "gtd_expired",
+        "clock_skew",
+        "reduce_only_would_open",
         "max_amends_per_second",
         "max_orders_per_second",
         CONTEXT_INVALID,

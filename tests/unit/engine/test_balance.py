@@ -1,5 +1,6 @@
 """Balance checks (``check_balance``): buys must fit free quote plus a fee reserve, spot sells
-must fit free base, in-flight reservations count, exits are exempt, a missing balance fails
+must fit free base, in-flight reservations count, derivatives exits are exempt (spot exits
+are not: the venue needs the balance for them), a missing balance fails
 closed, and a stale balance is still handled by ``stale_balance_ms``.
 
 Bundle: tests/data/conformance/instruments.yaml + limits-balance.yaml (fee_reserve_bps 10),
@@ -225,7 +226,7 @@ def test_swap_sell_when_no_base_is_held_then_base_balance_is_not_checked(gate: G
     assert gate.evaluate("pre_trade", ctx).outcome is Outcome.ALLOW
 
 
-# -- exits are exempt ----------------------------------------------------------------------
+# -- exits are exempt only where the venue needs no balance ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,51 @@ def test_swap_sell_when_no_base_is_held_then_base_balance_is_not_checked(gate: G
         ("buy", "-1.000", {}),
     ],
 )
-def test_balance_when_order_is_a_reduce_only_exit_then_exempt(
+def test_balance_when_a_derivatives_exit_has_no_balance_then_exempt(
+    gate: Gate, side: str, position: str, account: dict[str, Any]
+) -> None:
+    ctx = context(
+        symbol="PERP/USDT:USDT",
+        side=side,
+        qty="1.000",
+        price="1000.00",
+        position=position,
+        reduce_only=True,
+        **account,
+    )
+
+    decision = gate.evaluate("pre_trade", ctx)
+
+    assert decision.outcome is Outcome.ALLOW, [h.message for h in decision.hits]
+
+
+def test_balance_when_a_spot_reduce_only_buy_cannot_be_paid_then_rejected(gate: Gate) -> None:
+    # NautilusTrader N2067: a spot venue refuses a buy back it cannot be paid for
+    ctx = context(side="buy", qty="1.000", position="-1.000", reduce_only=True, quote_free=0)
+
+    assert codes(gate.evaluate("pre_trade", ctx)) == {QUOTE}
+
+
+def test_balance_when_a_spot_exit_sell_has_no_free_base_then_rejected(gate: Gate) -> None:
+    ctx = context(side="sell", qty="1.000", position="1.000", reduce_only=True, base_free=0)
+
+    assert codes(gate.evaluate("pre_trade", ctx)) == {BASE}
+
+
+def test_balance_when_a_spot_exit_has_no_balance_reported_then_it_fails_closed(gate: Gate) -> None:
+    ctx = context(side="buy", qty="1.000", position="-1.000", reduce_only=True)
+
+    assert gate.evaluate("pre_trade", ctx).outcome is Outcome.REJECT
+
+
+@pytest.mark.parametrize(
+    ("side", "position", "account"),
+    [
+        ("sell", "1.000", {"base_free": 1}),
+        ("buy", "-1.000", {"quote_free": D("1001")}),  # 1000 + the 10 bps fee reserve
+    ],
+)
+def test_balance_when_a_spot_exit_fits_the_balance_then_allowed(
     gate: Gate, side: str, position: str, account: dict[str, Any]
 ) -> None:
     ctx = context(side=side, qty="1.000", position=position, reduce_only=True, **account)
@@ -328,6 +373,6 @@ def test_balance_when_stale_and_order_is_an_exit_then_the_exit_passes(tmp_path: 
     gate = variant(
         tmp_path, "check_balance: true", "check_balance: true\n    stale_balance_ms: 5000"
     )
-    ctx = context(side="sell", position="1.000", reduce_only=True, balance_age_ms=9000)
+    ctx = context(side="sell", position="1.000", reduce_only=True, balance_age_ms=9000, base_free=1)
 
     assert gate.evaluate("pre_trade", ctx).allowed

@@ -285,7 +285,8 @@ def test_when_qty_is_not_positive_then_context_is_refused(qty) -> None:
     [
         ("order", {"price": "-1"}),
         ("market", {"bid": "0"}),
-        ("market", {"age_ms": -1}),
+        ("market", {"age_ms": -(10**16) - 1}),  # negative ages are skew, within bounds
+        ("market", {"age_ms": "-5"}),
         ("account", {"drawdown": "-1"}),
         ("account", {"gross_exposure": "-0.01"}),
         ("account", {"open_orders": -1}),

@@ -196,7 +196,11 @@ def test_dust_when_reduce_only_order_has_no_position_to_reduce_then_it_is_not_an
 
     decision = gate.evaluate("pre_trade", ctx)
 
-    assert {h.code for h in decision.hits} == {"instrument.qty_below_min"}
+    # reduce_only with nothing to reduce would open a position: refused for that too
+    assert {h.code for h in decision.hits} == {
+        "instrument.qty_below_min",
+        "order.reduce_only_would_open",
+    }
     assert gate.unclosable() == {}
 
 

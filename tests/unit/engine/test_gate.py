@@ -376,9 +376,12 @@ def test_when_custom_rule_is_not_for_exits_then_exits_pass_unless_applies_to_exi
     )
     assert gate.evaluate("pre_trade", exit_order()).allowed
     assert codes(gate.evaluate("pre_trade", exit_order(order={"price": "40"}))) == ["rule.far"]
-    # reduce_only flag on an order that opens risk is not an exit
+    # reduce_only flag on an order that opens risk is not an exit (and is refused as such)
     opening = pre_trade(order={"qty": "4", "reduce_only": True})
-    assert codes(gate.evaluate("pre_trade", opening)) == ["rule.big"]
+    assert codes(gate.evaluate("pre_trade", opening)) == [
+        "order.reduce_only_would_open",
+        "rule.big",
+    ]
 
 
 def test_when_rule_is_scoped_then_it_applies_only_there(tmp_path) -> None:

@@ -485,20 +485,45 @@ def test_when_clip_is_off_then_size_breaches_reject(tmp_path) -> None:
 
 
 def test_when_clip_is_on_then_other_limits_still_reject_not_clip(tmp_path) -> None:
-    gate = make_gate(tmp_path, {"max_order_notional": 500, "clip_order_qty": True})
+    gate = make_gate(tmp_path, {"max_gross_exposure": 500, "clip_order_qty": True})
     decision = gate.evaluate("pre_trade", opening("8"))
     assert decision.outcome is Outcome.REJECT
     assert decision.modifications == {}
 
 
-def test_when_clipped_order_still_breaches_another_limit_then_reject(tmp_path) -> None:
+def test_when_clip_is_on_and_notional_is_over_then_qty_is_clipped_to_max_order_notional(
+    tmp_path,
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_notional": 500, "clip_order_qty": True})
+    decision = gate.evaluate("pre_trade", opening("8"))  # 8 x 100 = 800 over 500
+    assert decision.outcome is Outcome.MODIFY
+    assert decision.modifications == {"qty": Decimal("5")}
+    assert decision.actions == ("clip",)
+
+
+def test_when_both_qty_and_notional_clip_then_the_smaller_clip_wins(tmp_path) -> None:
     gate = make_gate(
         tmp_path, {"max_order_qty": 5, "max_order_notional": 400, "clip_order_qty": True}
     )
     decision = gate.evaluate("pre_trade", opening("8"))
+    assert decision.outcome is Outcome.MODIFY
+    assert decision.modifications == {"qty": Decimal("4")}
+    assert {"limit.max_order_qty", "limit.max_order_notional"} <= set(codes(decision))
+
+
+def test_when_notional_clip_does_not_divide_evenly_then_it_rounds_down_exactly(tmp_path) -> None:
+    gate = make_gate(tmp_path, {"max_order_notional": 100, "clip_order_qty": True})
+    decision = gate.evaluate("pre_trade", opening("40", order={"price": "3"}))
+    # 100 / 3 = 33.33..., rounded down (never to nearest) onto 8 decimals without a step
+    assert decision.modifications == {"qty": Decimal("33.33333333")}
+    assert decision.outcome is Outcome.MODIFY
+
+
+def test_when_notional_clip_has_no_price_to_value_at_then_reject(tmp_path) -> None:
+    gate = make_gate(tmp_path, {"max_order_notional": 100, "clip_order_qty": True})
+    market = opening("8", order={"type": "market", "price": None}, market={"ask": None})
+    decision = gate.evaluate("pre_trade", market)
     assert decision.outcome is Outcome.REJECT
-    assert decision.modifications == {}
-    assert "limit.max_order_notional" in codes(decision)
 
 
 def test_when_only_the_clipped_order_breaks_a_rule_then_the_recheck_rejects(tmp_path) -> None:

@@ -67,12 +67,10 @@ def context(
 
 
 def applied(ctx: dict[str, Any], decision: Decision) -> dict[str, Any]:
-    """The context with the decision's modified order, as the bot would send it next."""
-    order = dict(ctx["order"])
-    if "quote_qty" in order and "qty" in decision.modifications:
-        del order["quote_qty"]
-    order.update({key: str(value) for key, value in decision.modifications.items()})
-    return {**ctx, "order": order}
+    """The context with the decision's modified order, exactly as the README says to send
+    it: ``{**order, **decision.modifications}``, nothing removed."""
+    fixed = {key: str(value) for key, value in decision.modifications.items()}
+    return {**ctx, "order": {**ctx["order"], **fixed}}
 
 
 def codes(decision: Decision) -> set[str]:
@@ -285,6 +283,12 @@ REEVALUATED = [
     context("TICK1/USDT", price="100.017", qty="0.3005"),
     context("TICK1/USDT", side="sell", price="2500.017", qty="60"),
     context("TICK1/USDT", price="300.005", quote_qty="1000"),
+    context("TICK1/USDT", price="100.00", quote_qty="10000"),
+    context("TICK1/USDT", price="100.017", quote_qty="5001"),
+    context("TICK1/USDT", price="2500.00", quote_qty="200000"),
+    context("TICK1/USDT", side="sell", price="2500.017", quote_qty="200000"),
+    context("TICK1/USDT", kind="market", price=None, quote_qty="200000", ask="3000.00"),
+    context("TICK1/USDT", price=repr(100.0 + 0.1 + 0.3), qty=repr(0.1 + 0.2)),
     context("TICK1/USDT", kind="market", price=None, qty="45", bid="2000.00", ask="3000.00"),
     # A sell rounded up can go over max_notional: 39.999 x 2500.061 = 99999.94 fits
     # TICK1's 100000, but 39.999 x 2500.07 = 100000.29993 does not.
@@ -326,11 +330,78 @@ def test_modify_when_the_modified_order_is_evaluated_again_then_it_is_allowed(
 def test_modify_when_quote_sized_order_has_off_grid_price_then_price_moves_and_qty_stands(
     gate: Gate,
 ) -> None:
-    # 1000 / 300.005 = 3.33327..., floored to 3.333 on the step, then the price is fixed
+    # 1000 / 300.005 = 3.33327..., floored to 3.333 on the step; at 300.00 it is 3.333 again
     decision = gate.evaluate("pre_trade", context("TICK1/USDT", price="300.005", quote_qty="1000"))
 
     assert decision.outcome is Outcome.MODIFY
     assert dict(decision.modifications) == {"price": D("300.00")}
+
+
+def test_modify_when_quote_sized_order_is_clipped_then_it_stays_quote_sized(gate: Gate) -> None:
+    # 10000 / 100 = 100 over TICK1's max_qty 50: the clip is 50 at 100, sent as 5000 USDT
+    ctx = context("TICK1/USDT", price="100.00", quote_qty="10000")
+
+    decision = gate.evaluate("pre_trade", ctx)
+
+    assert decision.outcome is Outcome.MODIFY
+    assert dict(decision.modifications) == {"quote_qty": D("5000.00")}
+    assert "qty" not in applied(ctx, decision)["order"]  # never both sizes
+
+
+def test_modify_when_a_moved_price_would_buy_more_then_the_order_is_clipped_again(
+    gate: Gate,
+) -> None:
+    # 5001 / 100.017 = 50.002 > 50 and the price moves down to 100.01, where the same USDT
+    # buy more: the fixes settle on 50 at 100.01, which {**order, **modifications} converts
+    # back to exactly (5000.5 / 100.01 = 50)
+    ctx = context("TICK1/USDT", price="100.017", quote_qty="5001")
+
+    decision = gate.evaluate("pre_trade", ctx)
+
+    assert dict(decision.modifications) == {"price": D("100.01"), "quote_qty": D("5000.50")}
+    again = gate.evaluate("pre_trade", applied(ctx, decision))
+    assert again.outcome is Outcome.ALLOW
+    assert again.modifications == {}
+
+
+def test_modify_when_quote_sized_market_order_is_clipped_then_valued_at_the_ask(
+    gate: Gate,
+) -> None:
+    # 200000 / 3000 = 66.666; max_notional 100000 at 3000 allows 33.333, max_qty 50
+    ctx = context("TICK1/USDT", kind="market", price=None, quote_qty="200000", ask="3000.00")
+
+    decision = gate.evaluate("pre_trade", ctx)
+
+    assert dict(decision.modifications) == {"quote_qty": D("99999.00000")}
+
+
+# -- float noise: the exact grid value passes -----------------------------------------------
+
+
+def test_noise_when_price_and_qty_carry_float_noise_then_the_exact_grid_values_pass(
+    gate: Gate,
+) -> None:
+    ctx = context("TICK1/USDT", price=repr(100.0 + 0.1 + 0.3), qty=repr(0.1 + 0.2))
+
+    decision = gate.evaluate("pre_trade", ctx)
+
+    assert ctx["order"]["price"] == "100.39999999999999"
+    assert ctx["order"]["qty"] == "0.30000000000000004"
+    assert decision.outcome is Outcome.MODIFY
+    assert dict(decision.modifications) == {"price": D("100.4"), "qty": D("0.3")}
+    assert [(h.code, h.action) for h in decision.hits] == [("instrument.float_noise", "round")]
+
+
+def test_noise_when_conformance_rejects_off_grid_then_float_noise_is_still_fixed() -> None:
+    gate = Gate.from_path(INSTRUMENTS, DATA / "limits-reject.yaml")
+
+    noisy = gate.evaluate("pre_trade", context("TICK1/USDT", price="100.39999999999999"))
+    real = gate.evaluate("pre_trade", context("TICK1/USDT", price="100.305"))
+
+    assert noisy.outcome is Outcome.MODIFY
+    assert dict(noisy.modifications) == {"price": D("100.4")}
+    assert real.outcome is Outcome.REJECT
+    assert codes(real) == {"instrument.price_off_grid"}
 
 
 # -- modify only where configured ------------------------------------------------------------

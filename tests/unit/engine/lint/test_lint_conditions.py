@@ -23,7 +23,7 @@ def body(text: str) -> ast.expr:
         ("order.qty > 0", True),
         ("order.qty <= 0", False),
         ("order.qty != 0", True),
-        ("market.age_ms >= 0", True),
+        ("account.balance_age_ms >= 0", True),
         ("account.drawdown < 0", False),
         ("venue.error_rate_pct > 100", None),  # order_send only: unknown name here, no bounds
         ("1 > 2", False),
@@ -44,7 +44,7 @@ def body(text: str) -> ast.expr:
         ("-account.drawdown > 1", False),
         ("account.drawdown + 1 > 0", True),
         ("min(order.qty, 5) > 5", False),
-        ("max(market.age_ms, 10) >= 10", True),
+        ("max(account.balance_age_ms, 10) >= 10", True),
         ("order.qty > 5", None),
         ("order.qty > 5 and order.qty < 8", None),
         ("account.equity > 0", None),
@@ -79,12 +79,15 @@ def test_decide_reads_the_bounds_of_each_stage(stage: str, text: str, value: boo
 def test_only_the_outermost_constant_part_is_reported() -> None:
     found = constant_parts(
         Conditions("pre_trade"),
-        body("order.type == 'market' and market.age_ms >= 0 and (order.qty > 0 or order.qty > 9)"),
+        body(
+            "order.type == 'market' and account.balance_age_ms >= 0"
+            " and (order.qty > 0 or order.qty > 9)"
+        ),
         in_condition=True,
     )
 
     assert [(ast.unparse(node), value) for node, value in found] == [
-        ("market.age_ms >= 0", True),
+        ("account.balance_age_ms >= 0", True),
         ("order.qty > 0 or order.qty > 9", True),
     ]
 
@@ -114,7 +117,7 @@ def test_a_bool_literal_compared_with_a_field_is_not_a_constant_condition() -> N
         ("(1 / account.equity if account.equity >= 0 else 0) > 1", ["account.equity"]),
         ("order.qty / 2 > 1", []),
         ("1 / order.qty > 1", []),
-        ("1 / (market.age_ms + 1) > 1", []),
+        ("1 / (account.balance_age_ms + 1) > 1", []),
         ("1 / abs(order.signed_qty) > 1", ["abs(order.signed_qty)"]),
         ("market.mid is not None and 1 / market.mid > 1", []),
     ],
@@ -131,8 +134,12 @@ def test_field_bounds_come_from_the_context_models() -> None:
     assert field_interval("pre_trade", "order.qty") == Interval(
         Decimal("1e-18"), Decimal("1e15"), lo_open=False, hi_open=False
     )
-    assert field_interval("pre_trade", "market.age_ms") == Interval(
+    assert field_interval("pre_trade", "account.balance_age_ms") == Interval(
         Decimal(0), Decimal(10**16), lo_open=False, hi_open=False
+    )
+    # a quote's age may be negative (the venue's clock ahead of ours): not always >= 0
+    assert field_interval("pre_trade", "market.age_ms") == Interval(
+        Decimal(-(10**16)), Decimal(10**16), lo_open=False, hi_open=False
     )
     assert field_interval("pre_trade", "account.equity") == Interval(
         Decimal("-1e15"), Decimal("1e15"), lo_open=False, hi_open=False
