@@ -24,11 +24,27 @@ __all__ = ["register", "run"]
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("eval", help="evaluate one stage context and print the decision")
-    parser.add_argument("--policies", type=Path, nargs="+", default=[Path("policies")])
-    parser.add_argument("--stage", required=True, choices=tuple(CONTEXTS))
+    parser = verbs.add_parser(
+        "eval",
+        help="evaluate one stage context and print the decision",
+        description="Evaluate one stage context against the policies; print the decision JSON.",
+    )
     parser.add_argument(
-        "--input", required=True, help="context as JSON or YAML; '-' reads standard input"
+        "--policies",
+        type=Path,
+        nargs="+",
+        default=[Path("policies")],
+        metavar="PATH",
+        help="policy files or directories (default: policies)",
+    )
+    parser.add_argument(
+        "--stage", required=True, choices=tuple(CONTEXTS), help="the stage the context is for"
+    )
+    parser.add_argument(
+        "--input",
+        required=True,
+        metavar="FILE",
+        help="context as JSON or YAML; '-' reads standard input",
     )
     parser.set_defaults(run=run)
 
