@@ -33,6 +33,7 @@ from engine.errors import Diagnostic, Location
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "TEST_SUFFIXES",
     "LoadedYaml",
     "dump_roundtrip",
     "locate",
@@ -434,20 +435,23 @@ def content_line(text: str) -> int:
     return 1
 
 
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+"""Policy test files: read by ``riskctl test``, never as policies."""
+
+
 def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
     """Policy files under each path: a file as given, a directory's ``*.yaml``/``*.yml``, sorted.
 
     A directory walk skips policy test files (``*.test.yaml``, ``*.test.yml``): they live
     next to the policies they test and are read by ``riskctl test``, never as policies.
     """
-    tests = (".test.yaml", ".test.yml")
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
             yield from (
                 p
                 for p in found
-                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(tests)
+                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(TEST_SUFFIXES)
             )
         else:
             yield path

@@ -204,3 +204,30 @@ def test_when_a_directory_mixes_good_and_bad_files_then_only_the_bad_ones_are_re
         "appears twice in the same mapping; the second would silently win"
     ]
     assert "2 file(s) checked: 1 error(s), 0 warning(s)" in done.stderr
+
+
+def test_when_one_file_is_given_with_whole_bundle_then_findings_across_its_directory_show(
+    tmp_path: Path,
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    rules = policies / "rules.yaml"
+    text = rules.read_text()
+    rules.write_text(text.replace("    - id: ingest-stale\n", TYPO, 1))
+    finding = f"{rules}:15:14: warning scope.outside-universe: rule 'ingest-stale'"
+
+    alone = riskctl("lint", rules)
+    bundle = riskctl("lint", "--whole-bundle", rules, policies / "tests" / "fill.test.yaml")
+
+    assert finding not in alone.stdout
+    assert bundle.returncode == 0, bundle.stdout
+    assert [line for line in bundle.stdout.splitlines() if line.startswith(str(policies))] == [
+        line for line in riskctl("lint", policies).stdout.splitlines() if line
+    ]
+    assert finding in bundle.stdout
+    count = len(list(policies.glob("*.yaml")))
+    assert f"{count} file(s) checked: 0 error(s), 1 warning(s)" in bundle.stderr
+    assert riskctl("lint", "--whole-bundle", "--strict", rules).returncode == 1
+
+
+TYPO = "    - id: ingest-stale\n      scope: {venue: binanse}\n"
