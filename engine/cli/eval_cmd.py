@@ -22,6 +22,8 @@ from engine.yamlio import parse_yaml, read_yaml
 
 __all__ = ["register", "run"]
 
+_EMPTY = "the context is empty: the input holds no JSON or YAML document"
+
 
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
@@ -55,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     except PolicyLoadError as exc:
         return _fail(exc.diagnostics)
     if args.input == "-":
-        source, problems = parse_yaml(sys.stdin.read(), "<stdin>", long_ints=True)
+        source, problems = parse_yaml(sys.stdin.read(), "<stdin>", long_ints=True, empty=_EMPTY)
     else:
-        source, problems = read_yaml(Path(args.input), args.input, long_ints=True)
+        source, problems = read_yaml(Path(args.input), args.input, long_ints=True, empty=_EMPTY)
     if source is None:
         return _fail(problems)
     model = CONTEXTS[args.stage]
