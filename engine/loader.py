@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import Diagnostic, Location, PolicyLoadError
-from engine.kinds import KINDS
+from engine.kinds import KINDS, NOT_POLICY_KINDS
 from engine.policy import API_VERSION, PolicyDocument
 from engine.validation import diagnostics_from, suggest
 from engine.yamlio import LoadedYaml, content_line, iter_files, read_yaml
@@ -123,7 +123,9 @@ def _kind_model(
                 if kind is not None
                 else f"the document is missing kind; it must be one of {known}",
                 source.location(("kind",)),
-                hint=suggest(str(kind), list(KINDS)) if isinstance(kind, str) else None,
+                hint=(NOT_POLICY_KINDS.get(kind) or suggest(kind, list(KINDS)))
+                if isinstance(kind, str)
+                else None,
             )
         )
     return (model if not problems else None), problems

@@ -27,15 +27,18 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import DocumentStartEvent, NodeEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.errors import Diagnostic, Location
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "TEST_SUFFIXES",
     "LoadedYaml",
     "dump_roundtrip",
     "locate",
+    "missing_file",
     "pointer",
     "read_text",
     "read_yaml",
@@ -118,25 +121,31 @@ class LoadedYaml:
         return Location(self.path, found[0], found[1], base.pointer)
 
 
+_NO_POLICY = "the file holds no policy document"
+
+
 def read_yaml(
-    path: Path, display: str | None = None, *, long_ints: bool = False
+    path: Path, display: str | None = None, *, long_ints: bool = False, empty: str = _NO_POLICY
 ) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Read one policy file. Returns the document, or ``None`` and the reasons it was refused.
 
     ``long_ints`` keeps integers of any length (a context: its model refuses them, located,
     and a cancel still passes); otherwise one over 1,000 digits is ``yaml.bad-number``.
+    ``empty`` is what ``yaml.empty`` says when the file holds no document.
     """
     shown = display or str(path)
     text, problem = read_text(path, shown)
     if problem is not None:
         return None, [problem]
-    return parse_yaml(text, shown, long_ints=long_ints)
+    return parse_yaml(text, shown, long_ints=long_ints, empty=empty)
 
 
 def read_text(path: Path, shown: str | None = None) -> tuple[str, Diagnostic | None]:
     """A policy file's text, read safely: regular files only, never past the size limit."""
     shown = shown or str(path)
     try:
+        if not path.exists():
+            return "", missing_file(shown)
         if not path.is_file():  # a FIFO would block, a device never end
             return "", _diag(shown, "file.unreadable", "cannot read the file: not a regular file")
         with path.open("rb") as handle:
@@ -149,14 +158,19 @@ def read_text(path: Path, shown: str | None = None) -> tuple[str, Diagnostic | N
     return _decode(raw, shown)
 
 
+def missing_file(shown: str | Path) -> Diagnostic:
+    """``file.not-found``: the one report for a path given to riskctl that does not exist."""
+    return _diag(str(shown), "file.not-found", "no such file or directory")
+
+
 def parse_yaml(
-    text: str, shown: str, *, long_ints: bool = False
+    text: str, shown: str, *, long_ints: bool = False, empty: str = _NO_POLICY
 ) -> tuple[LoadedYaml | None, list[Diagnostic]]:
-    """Parse YAML text that holds exactly one document (``long_ints``: see :func:`read_yaml`)."""
+    """Parse YAML text that holds exactly one document (keywords: see :func:`read_yaml`)."""
     try:
         docs = list(_yaml().load_all(io.StringIO(text)))
     except MarkedYAMLError as exc:
-        return None, [_from_marked(exc, shown)]
+        return None, [_from_marked(exc, shown, text)]
     except YAMLError as exc:  # unmarked: still say which file
         return None, [_diag(shown, "yaml.syntax", _clean(str(exc)))]
     except RecursionError:
@@ -164,7 +178,7 @@ def parse_yaml(
     except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
         return None, [_diag(shown, "yaml.bad-number", f"a value cannot be read: {exc}")]
     if not docs or all(d is None for d in docs):
-        return None, [_diag(shown, "yaml.empty", "the file holds no policy document")]
+        return None, [_diag(shown, "yaml.empty", empty)]
     if len(docs) > 1:
         line = _second_document_line(text)
         return None, [
@@ -381,7 +395,7 @@ _SYNTAX_CODES = {
 }
 
 
-def _from_marked(exc: MarkedYAMLError, shown: str) -> Diagnostic:
+def _from_marked(exc: MarkedYAMLError, shown: str, text: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = _clean(exc.problem or "")
@@ -390,7 +404,7 @@ def _from_marked(exc: MarkedYAMLError, shown: str) -> Diagnostic:
         code = "yaml.tab-indent"
         problem = "a tab character where YAML needs spaces (indentation or before a value)"
     elif code == "yaml.duplicate-key":
-        problem = _duplicate_message(problem)
+        problem = _duplicate_message(problem, exc, text)
     elif exc.context:
         problem = f"{_clean(exc.context)}: {problem}"
     return _diag(shown, code, problem, line=line, column=column)
@@ -399,10 +413,56 @@ def _from_marked(exc: MarkedYAMLError, shown: str) -> Diagnostic:
 _DUP = re.compile(r'found duplicate key "(?P<key>[^"]*)"')
 
 
-def _duplicate_message(problem: str) -> str:
+def _duplicate_message(problem: str, exc: MarkedYAMLError, text: str) -> str:
     match = _DUP.search(problem)
     key = match.group("key") if match else "?"
-    return f"the key {key!r} appears twice in the same mapping; the second would silently win"
+    first = _first_key_line(text, exc, key)
+    where = f" (first on line {first})" if first is not None else ""
+    return (
+        f"the key {key!r} appears twice in the same mapping{where}; the second would silently win"
+    )
+
+
+def _first_key_line(text: str, exc: MarkedYAMLError, key: str) -> int | None:
+    """The line of ``key``'s first occurrence in the mapping the duplicate error names.
+
+    The constructor raises at the second occurrence and marks only the mapping's start;
+    composing (which keeps duplicates) finds that mapping and its first such key.
+    """
+    mark = exc.context_mark
+    if mark is None:
+        return None
+    try:
+        roots = list(_yaml().compose_all(io.StringIO(text)))
+    except YAMLError:
+        return None
+    for node in _mappings(roots):
+        if (node.start_mark.line, node.start_mark.column) != (mark.line, mark.column):
+            continue
+        lines: list[int] = [k.start_mark.line + 1 for k, _ in node.value if _is_key(k, key)]
+        if len(lines) > 1:
+            return lines[0]
+    return None
+
+
+def _is_key(node: Node, key: str) -> bool:
+    return isinstance(node, ScalarNode) and node.value == key
+
+
+def _mappings(roots: list[Node]) -> Iterator[MappingNode]:
+    """Every mapping node under ``roots``, each once (aliases share nodes), without recursion."""
+    seen: set[int] = set()
+    todo = [r for r in roots if r is not None]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            yield node
+            todo += [n for pair in node.value for n in pair]
+        elif isinstance(node, SequenceNode):
+            todo += node.value
 
 
 def _clean(text: str) -> str:
@@ -434,20 +494,23 @@ def content_line(text: str) -> int:
     return 1
 
 
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+"""Policy test files: read by ``riskctl test``, never as policies."""
+
+
 def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
     """Policy files under each path: a file as given, a directory's ``*.yaml``/``*.yml``, sorted.
 
     A directory walk skips policy test files (``*.test.yaml``, ``*.test.yml``): they live
     next to the policies they test and are read by ``riskctl test``, never as policies.
     """
-    tests = (".test.yaml", ".test.yml")
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
             yield from (
                 p
                 for p in found
-                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(tests)
+                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(TEST_SUFFIXES)
             )
         else:
             yield path

@@ -22,13 +22,31 @@ from engine.yamlio import parse_yaml, read_yaml
 
 __all__ = ["register", "run"]
 
+_EMPTY = "the context is empty: the input holds no JSON or YAML document"
+
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("eval", help="evaluate one stage context and print the decision")
-    parser.add_argument("--policies", type=Path, nargs="+", default=[Path("policies")])
-    parser.add_argument("--stage", required=True, choices=tuple(CONTEXTS))
+    parser = verbs.add_parser(
+        "eval",
+        help="evaluate one stage context and print the decision",
+        description="Evaluate one stage context against the policies; print the decision JSON.",
+    )
     parser.add_argument(
-        "--input", required=True, help="context as JSON or YAML; '-' reads standard input"
+        "--policies",
+        type=Path,
+        nargs="+",
+        default=[Path("policies")],
+        metavar="PATH",
+        help="policy files or directories (default: policies)",
+    )
+    parser.add_argument(
+        "--stage", required=True, choices=tuple(CONTEXTS), help="the stage the context is for"
+    )
+    parser.add_argument(
+        "--input",
+        required=True,
+        metavar="FILE",
+        help="context as JSON or YAML; '-' reads standard input",
     )
     parser.set_defaults(run=run)
 
@@ -39,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     except PolicyLoadError as exc:
         return _fail(exc.diagnostics)
     if args.input == "-":
-        source, problems = parse_yaml(sys.stdin.read(), "<stdin>", long_ints=True)
+        source, problems = parse_yaml(sys.stdin.read(), "<stdin>", long_ints=True, empty=_EMPTY)
     else:
-        source, problems = read_yaml(Path(args.input), args.input, long_ints=True)
+        source, problems = read_yaml(Path(args.input), args.input, long_ints=True, empty=_EMPTY)
     if source is None:
         return _fail(problems)
     model = CONTEXTS[args.stage]

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.cli.output import use_color, write_report
 from engine.errors import RiskctlError, Severity
-from engine.lint import lint_paths
+from engine.lint import lint_bundles_of, lint_paths
 from engine.lint.catalog import CATALOG
 from engine.report import LINT_FORMATS, LintSummary, render_lint
 
@@ -45,6 +45,12 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
     parser.add_argument(
+        "--whole-bundle",
+        action="store_true",
+        help="lint the whole policy directory of each file given, as one bundle, so findings"
+        " across files show (for pre-commit); policy test files are skipped",
+    )
+    parser.add_argument(
         "--base", metavar="REF", help="git ref to compare the policies against (e.g. origin/main)"
     )
     parser.set_defaults(run=run)
@@ -58,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths:
         return _usage("give one or more policy files or directories (or --list-codes)")
     try:
-        report = lint_paths(args.paths, base=args.base)
+        lint = lint_bundles_of if args.whole_bundle else lint_paths
+        report = lint(args.paths, base=args.base)
     except RiskctlError as exc:
         return _usage(str(exc))
     diagnostics = report.diagnostics

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from engine.cli import eval_cmd, lint, schema, show, test_cmd
 from engine.errors import redact
@@ -27,10 +28,22 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="riskctl", description="A risk gate for trading bots, as policy-as-code.")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"riskctl {_version()}", help="print the version"
+    )
+    verbs = parser.add_subparsers(
+        dest="verb", required=True, parser_class=_Parser, metavar="VERB", help="what to do"
+    )
     for module in (lint, test_cmd, schema, show, eval_cmd):
         module.register(verbs)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("riskctl")
+    except metadata.PackageNotFoundError:  # running from a tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,11 @@ __all__ = ["register", "run"]
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("schema", help="generate JSON Schemas from the models")
+    parser = verbs.add_parser(
+        "schema",
+        help="generate JSON Schemas from the models",
+        description="Write the JSON Schemas of the policy and context models, or check them.",
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("schemas"), help="directory (default: schemas)"
     )

@@ -33,9 +33,15 @@ HEADLINE = (
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("show", help="summarise a policy bundle")
+    parser = verbs.add_parser(
+        "show",
+        help="summarise a policy bundle",
+        description="Summarise a policy bundle: documents, resolved limits, rules per stage.",
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="policy files or directories")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="report format: text or json"
+    )
     parser.set_defaults(run=run)
 
 

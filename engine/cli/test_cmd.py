@@ -51,6 +51,12 @@ def register(verbs: Any) -> None:
         help="write the full report to FILE; print only failures and the summary",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every passing case too, not only a count per file",
+    )
+    parser.add_argument(
         "--min-coverage",
         type=_percent,
         metavar="N",
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"riskctl: error: {problem}", file=sys.stderr)
             return 2
-        sys.stdout.write(render_results(results, failures_only=True))
+        sys.stdout.write(render_results(results, passes="hide"))
         sys.stdout.write(render_summary(results, min_coverage=args.min_coverage))
         print(f"{args.format} report written to {args.output}")
     return 0 if _passed(session, args.min_coverage) else 1
@@ -91,7 +97,7 @@ def _report(args: argparse.Namespace, results: tuple[RunResult, ...]) -> str:
     if args.format == "junit":
         return render_junit(results, min_coverage=args.min_coverage)
     color = args.output is None and use_color(sys.stdout)
-    body = render_results(results, color=color)
+    body = render_results(results, color=color, passes="each" if args.verbose else "count")
     return body + "\n" + render_summary(results, min_coverage=args.min_coverage, color=color)
 
 

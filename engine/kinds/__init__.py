@@ -17,6 +17,7 @@ from engine.policy import PolicyDocument
 
 __all__ = [
     "KINDS",
+    "NOT_POLICY_KINDS",
     "AlertThresholds",
     "AnyPolicy",
     "ChangeControl",
@@ -90,6 +91,9 @@ KINDS: dict[str, type[PolicyDocument]] = {
         Rules,
     )
 }
+
+NOT_POLICY_KINDS: dict[str, str] = {"PolicyTest": "policy tests run with `riskctl test`"}
+"""Kinds riskctl reads that are not policies, each with a hint where they belong."""
 
 AnyPolicy = Annotated[
     Union[  # noqa: UP007  # a discriminated union needs the explicit form

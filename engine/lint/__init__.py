@@ -28,9 +28,9 @@ from engine.lint.waivers import Waivers
 from engine.loader import LoadedPolicy, load_documents
 from engine.money import under_engine_decimal
 from engine.ruleset import check_bundle
-from engine.yamlio import iter_files, read_text
+from engine.yamlio import TEST_SUFFIXES, iter_files, read_text
 
-__all__ = ["LintReport", "lint_paths"]
+__all__ = ["LintReport", "lint_bundles_of", "lint_paths", "policy_directories"]
 
 _SEMANTIC_CHECKS = (
     expressions.check,
@@ -97,3 +97,52 @@ def _texts(files: list[Path]) -> dict[str, str]:
         if problem is None:  # otherwise the loader reports it
             texts[str(file)] = text
     return texts
+
+
+def lint_bundles_of(
+    paths: Sequence[str | Path], *, base: str | None = None, today: dt.date | None = None
+) -> LintReport:
+    """Lint the whole policy directory of each path as one bundle, so that findings across
+    files (a venue typo'd in one, the universe in another) show when one file changed."""
+    reports = [lint_paths([d], base=base, today=today) for d in policy_directories(paths)]
+    return LintReport(
+        tuple(d for r in reports for d in r.diagnostics),
+        sum(r.files for r in reports),
+        sum(r.waived for r in reports),
+    )
+
+
+def policy_directories(paths: Sequence[str | Path]) -> tuple[Path, ...]:
+    """The bundle each path belongs to: a directory itself, a file its directory.
+
+    Policy tests (``*.test.yaml``, or anything in the ``tests/`` folder of a policy
+    directory) belong to no bundle; a directory inside another one chosen is linted with it.
+    """
+    chosen: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            directory = path
+        elif path.name.endswith(TEST_SUFFIXES) or _in_policy_tests(path):
+            continue
+        else:  # a missing file's directory still holds the bundle it left
+            directory = path.parent if path.parent.is_dir() else path
+        if directory not in chosen:
+            chosen.append(directory)
+    return tuple(d for d in chosen if not _inside_another(d, chosen))
+
+
+def _inside_another(directory: Path, chosen: list[Path]) -> bool:
+    """A directory walk is recursive: a folder inside another chosen one is linted with it."""
+    inner = directory.resolve()
+    return any(other.resolve() in inner.parents for other in chosen if other.is_dir())
+
+
+def _in_policy_tests(file: Path) -> bool:
+    return any(folder.name == "tests" and _holds_policies(folder.parent) for folder in file.parents)
+
+
+def _holds_policies(folder: Path) -> bool:
+    return any(
+        p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.endswith(TEST_SUFFIXES)
+        for p in folder.glob("*.y*ml")
+    )

@@ -21,7 +21,7 @@ from engine.context import CONTEXTS, StageContext
 from engine.errors import Diagnostic, Location
 from engine.policytest.model import Case, PolicyTest
 from engine.validation import diagnostics_from, suggest
-from engine.yamlio import LoadedYaml, iter_files, read_yaml
+from engine.yamlio import TEST_SUFFIXES, LoadedYaml, iter_files, missing_file, read_yaml
 
 __all__ = [
     "TEST_SUFFIXES",
@@ -35,7 +35,6 @@ __all__ = [
     "unknown_rule_ids",
 ]
 
-TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 ContextBuilder = Callable[[str, Mapping[str, Any]], StageContext]
 
@@ -84,9 +83,7 @@ def find_test_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]
         elif path.exists():
             found.append(path)
         else:
-            problems.append(
-                Diagnostic("file.not-found", "no such file or directory", Location(str(path)))
-            )
+            problems.append(missing_file(path))
     return list(dict.fromkeys(found)), problems
 
 

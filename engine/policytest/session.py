@@ -26,6 +26,7 @@ from engine.policytest.load import (
     unknown_rule_ids,
 )
 from engine.policytest.run import RunResult, run_tests
+from engine.yamlio import missing_file
 
 __all__ = ["Session", "run_paths"]
 
@@ -97,8 +98,7 @@ def _prepare(
 ) -> tuple[PolicyBundle | None, list[PreparedFile], list[Diagnostic]]:
     """Load and compile ``directory``, validate the files' contexts, check their rule ids."""
     if not directory.exists():
-        where = Location(str(directory))
-        return None, [], [Diagnostic("file.not-found", "no such file or directory", where)]
+        return None, [], [missing_file(directory)]
     try:
         bundle = load_bundle(directory)
         gate = Gate(bundle, warm=False)

@@ -1,8 +1,10 @@
-"""Policy test results as text: a line per case, reasons under a failure, then a summary.
+"""Policy test results as text: a line per file, failures in full, then a summary.
 
-::
+Passing cases are counted per file (every case with ``passes="each"``, as ``-v`` asks;
+none with ``passes="hide"``); a failed case is always listed with its reasons::
 
-    PASS policies/tests/pre-trade.test.yaml:9:11 fat-finger BTC quantity is rejected
+    PASS policies/tests/fill.test.yaml: 4 passed
+    FAIL policies/tests/pre-trade.test.yaml: 8 passed, 1 failed
     FAIL policies/tests/pre-trade.test.yaml:30:11 collar rejects a price far from mid
          expected outcome reject, got allow
          fired: none
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Literal
 
 from engine.policytest import CaseResult, FileResult, RunResult
 from engine.policytest.coverage import shown_percent
@@ -25,29 +28,39 @@ __all__ = ["render_results", "render_summary", "summary_line"]
 
 _INDENT = " " * 5
 
+Passes = Literal["count", "each", "hide"]
+"""How passing cases show: a count per file, a line each, or not at all."""
+
 
 def render_results(
-    results: Sequence[RunResult], *, color: bool = False, failures_only: bool = False
+    results: Sequence[RunResult], *, color: bool = False, passes: Passes = "count"
 ) -> str:
-    """Every case (or only the failed ones), grouped by policy directory when there are two+."""
+    """Failed cases in full and passes as asked, grouped by policy directory when two+."""
     lines: list[str] = []
     for run in results:
         if len(results) > 1:
             lines.append(f"policies: {run.policies}")
         for file in run.files:
-            lines += _file_lines(file, color=color, failures_only=failures_only)
+            lines += _file_lines(file, color=color, passes=passes)
     return "".join(f"{line}\n" for line in lines)
 
 
-def _file_lines(file: FileResult, *, color: bool, failures_only: bool) -> list[str]:
+def _file_lines(file: FileResult, *, color: bool, passes: Passes) -> list[str]:
     if file.empty:
         return [f"{paint('FAIL', 'fail', color=color)} {file.path}: the file has no cases"]
-    lines: list[str] = []
+    lines = [_file_count(file, color=color)] if passes == "count" else []
     for case in file.cases:
-        if case.passed and failures_only:
+        if case.passed and passes != "each":
             continue
         lines += _case_lines(case, color=color)
     return lines
+
+
+def _file_count(file: FileResult, *, color: bool) -> str:
+    failed = sum(1 for case in file.cases if not case.passed)
+    counts = f"{len(file.cases) - failed} passed" + (f", {failed} failed" if failed else "")
+    status = paint("FAIL", "fail", color=color) if failed else paint("PASS", "pass", color=color)
+    return f"{status} {file.path}: {counts}"
 
 
 def _case_lines(case: CaseResult, *, color: bool) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from engine.context import STAGES
+from engine.lint import lint_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -405,12 +406,44 @@ def test_when_the_input_is_not_a_context_then_exit_2_located(cli, name) -> None:
 
 
 case("missing-input")(lambda d: (eval_args("pre_trade", d / "missing.json"), None))
+case("directory-input")(lambda d: (eval_args("pre_trade", d), None))
 
 
-def test_when_the_input_file_cannot_be_read_then_exit_2(cli) -> None:
-    result, _ = cli["missing-input"]
+def test_when_the_input_file_does_not_exist_then_exit_2_with_file_not_found_as_lint_says(
+    cli,
+) -> None:
+    result, directory = cli["missing-input"]
+    missing = directory / "missing.json"
+
+    assert result.returncode == 2
+    assert result.stderr == f"{missing}:1:1: error file.not-found: no such file or directory\n"
+    assert [d.format() for d in lint_paths([missing]).diagnostics] == [result.stderr.strip()]
+
+
+def test_when_the_input_is_not_a_regular_file_then_exit_2_unreadable(cli) -> None:
+    result, _ = cli["directory-input"]
     assert result.returncode == 2
     assert [p["code"] for p in located(result.stderr)] == ["file.unreadable"]
+    assert "not a regular file" in result.stderr
+
+
+EMPTY_CONTEXT = "the context is empty: the input holds no JSON or YAML document"
+case("empty-file")(lambda d: (eval_args("pre_trade", write(d, "")), None))
+case("comments-only-stdin")(lambda d: (eval_args("pre_trade", "-"), "# nothing here\n"))
+
+
+@pytest.mark.parametrize(
+    ("name", "where"), [("empty-file", "context.json"), ("comments-only-stdin", "<stdin>")]
+)
+def test_when_the_context_is_empty_then_exit_2_saying_so_not_naming_a_policy(
+    cli, name: str, where: str
+) -> None:
+    result, _ = cli[name]
+    assert result.returncode == 2
+    (problem,) = located(result.stderr)
+    assert (Path(problem["path"]).name, problem["code"]) == (where, "yaml.empty")
+    assert problem["text"].endswith(f"yaml.empty: {EMPTY_CONTEXT}")
+    assert "policy" not in result.stderr
 
 
 BAD_RULE = "when: event.age_mss > 3000"

@@ -201,6 +201,52 @@ def test_when_a_directory_mixes_good_and_bad_files_then_only_the_bad_ones_are_re
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         f"{tmp_path / 'limits.yaml'}:16:5: error yaml.duplicate-key: the key 'max_order_qty' "
-        "appears twice in the same mapping; the second would silently win"
+        "appears twice in the same mapping (first on line 15); the second would silently win"
     ]
     assert "2 file(s) checked: 1 error(s), 0 warning(s)" in done.stderr
+
+
+def test_when_one_file_is_given_with_whole_bundle_then_findings_across_its_directory_show(
+    tmp_path: Path,
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    rules = policies / "rules.yaml"
+    text = rules.read_text()
+    rules.write_text(text.replace("    - id: ingest-stale\n", TYPO, 1))
+    finding = f"{rules}:15:14: warning scope.outside-universe: rule 'ingest-stale'"
+
+    alone = riskctl("lint", rules)
+    bundle = riskctl("lint", "--whole-bundle", rules, policies / "tests" / "fill.test.yaml")
+
+    assert finding not in alone.stdout
+    assert bundle.returncode == 0, bundle.stdout
+    assert [line for line in bundle.stdout.splitlines() if line.startswith(str(policies))] == [
+        line for line in riskctl("lint", policies).stdout.splitlines() if line
+    ]
+    assert finding in bundle.stdout
+    count = len(list(policies.glob("*.yaml")))
+    assert f"{count} file(s) checked: 0 error(s), 1 warning(s)" in bundle.stderr
+    assert riskctl("lint", "--whole-bundle", "--strict", rules).returncode == 1
+
+
+TYPO = "    - id: ingest-stale\n      scope: {venue: binanse}\n"
+
+
+def test_when_a_policy_test_file_is_linted_then_the_error_points_to_riskctl_test() -> None:
+    done = riskctl("lint", "policies/tests/fill.test.yaml")
+
+    assert done.returncode == 1
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("policies/tests/fill.test.yaml:")
+    assert "error policy.unknown-kind: kind was 'PolicyTest';" in line
+    assert line.endswith("(policy tests run with `riskctl test`)")
+
+
+def test_when_a_kind_is_misspelt_then_the_hint_is_still_the_nearest_kind(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("apiVersion: riskctl/v1\nkind: Rule\nmetadata: {name: r, version: 1}\n")
+
+    done = riskctl("lint", path)
+
+    assert done.stdout.rstrip().endswith("(did you mean 'Rules'?)")

@@ -209,6 +209,7 @@ def run_lint(
         strict=False,
         base=None,
         list_codes=False,
+        whole_bundle=False,
     )
     for arg in args:
         key, _, value = arg.partition("=")
@@ -251,7 +252,13 @@ def test_list_codes_prints_every_catalog_code_and_exits_0() -> None:
 
 def test_lint_without_paths_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     namespace = argparse.Namespace(
-        paths=[], format="text", output=None, strict=False, base=None, list_codes=False
+        paths=[],
+        format="text",
+        output=None,
+        strict=False,
+        base=None,
+        list_codes=False,
+        whole_bundle=False,
     )
     assert lint_cli.run(namespace) == 2
     assert "--list-codes" in capsys.readouterr().err
@@ -273,10 +280,11 @@ def test_the_pre_commit_hooks_lint_policies_and_check_schemas() -> None:
 
     lint, schema = hooks["riskctl-lint"], hooks["riskctl-schema-check"]
     assert (lint["entry"], lint["language"], lint["pass_filenames"]) == (
-        "riskctl lint",
+        "riskctl lint --whole-bundle",
         "python",
         True,
     )
+    assert lint["verbose"] is True
     assert re.search(lint["files"], "policies/risk-limits.yml")
     assert re.search(lint["exclude"], "policies/tests/fill.test.yaml")
     assert (schema["entry"], schema["pass_filenames"], schema["always_run"]) == (

@@ -22,6 +22,8 @@ DATA = REPO / "tests" / "data" / "policytest"
 POLICIES = "tests/data/policytest/policies"
 LOCATED = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): error (?P<code>\S+): .+$")
 EXPECT = re.compile(r"^# expect: (\d+):(\d+) (\S+)$", re.MULTILINE)
+FILE_COUNT = re.compile(r"^(?P<status>PASS|FAIL) (?P<path>\S+\.test\.yaml): (?P<passed>\d+) passed")
+CASE = re.compile(r"^(PASS|FAIL) \S+\.test\.yaml:\d+:\d+ ", re.MULTILINE)
 
 
 def riskctl(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -47,16 +49,35 @@ def test_the_example_policy_tests_all_pass_with_full_coverage() -> None:
 
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
-    cases = [line for line in lines if line.startswith(("PASS ", "FAIL "))]
-    assert len(cases) >= 40
-    assert all(line.startswith("PASS policies/tests/") for line in cases)
+    files = [FILE_COUNT.match(line) for line in lines if line.startswith(("PASS ", "FAIL "))]
+    assert all(files), lines
+    assert all(m["status"] == "PASS" for m in files if m)
+    assert all(m["path"].startswith("policies/tests/") for m in files if m)
+    passed = sum(int(m["passed"]) for m in files if m)
+    assert passed >= 40
     assert "custom rules: 16/16 fired (100.0%)" in lines
     assert re.search(r"^typed limits: (\d+)/\1 fired \(100\.0%\)$", done.stdout, re.MULTILINE)
-    assert re.search(
-        rf"^{len(cases)} case\(s\) in \d+ file\(s\): {len(cases)} passed, 0 failed$",
-        done.stdout,
-        re.MULTILINE,
-    )
+    assert lines[-1] == f"{passed} case(s) in {len(files)} file(s): {passed} passed, 0 failed"
+
+
+def test_when_all_cases_pass_then_one_line_per_file_not_per_case() -> None:
+    done = riskctl("test", "policies/tests/fill.test.yaml")
+
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines()[0] == "PASS policies/tests/fill.test.yaml: 4 passed"
+    assert not CASE.search(done.stdout)
+
+
+def test_when_verbose_then_every_passing_case_is_listed() -> None:
+    quiet = riskctl("test", "policies/")
+    verbose = riskctl("test", "-v", "policies/")
+
+    assert verbose.returncode == 0
+    assert not CASE.search(quiet.stdout)
+    cases = CASE.findall(verbose.stdout)
+    assert len(cases) == int(quiet.stdout.splitlines()[-1].split()[0])
+    assert all(status == "PASS" for status in cases)
+    assert verbose.stdout.endswith(quiet.stdout.split("\n\n", 1)[1])
 
 
 def test_a_single_test_file_runs_against_the_policies_above_its_directory() -> None:
@@ -78,6 +99,8 @@ def test_when_cases_fail_then_exit_1_with_expected_and_actual_outcome_and_hits()
         "     expected duplicate-id not to fire; it fired (reject): A reused client order id.",
         "     fired: duplicate-id (reject)",
     ]
+    assert lines[0] == "FAIL tests/data/policytest/failing/wrong.test.yaml: 1 passed, 2 failed"
+    assert [line.split()[0] for line in lines if CASE.match(line)] == ["FAIL", "FAIL"]
     assert lines[-1] == "3 case(s) in 1 file(s): 1 passed, 2 failed"
 
 

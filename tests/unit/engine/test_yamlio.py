@@ -105,13 +105,35 @@ def test_when_anchors_aliases_and_merge_keys_are_used_then_plain_data_is_expande
 # -- located YAML errors -------------------------------------------------------------------
 
 
-def test_when_a_key_repeats_then_yaml_duplicate_key_points_at_the_second_key() -> None:
+def test_when_a_key_repeats_then_yaml_duplicate_key_points_at_the_second_and_names_the_first() -> (
+    None
+):
     problem = parse_bad("outer:\n  a: 1\n  b: 2\n  a: 3\n")
 
     assert found([problem]) == [(4, 3, "yaml.duplicate-key")]
     assert problem.message == (
-        "the key 'a' appears twice in the same mapping; the second would silently win"
+        "the key 'a' appears twice in the same mapping (first on line 2);"
+        " the second would silently win"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "second", "first"),
+    [
+        ("a: 1\nb:\n  - x: 1\n    y: 2\n    x: 3\n", (5, 5), 3),
+        ("top: {k: 1}\nnext:\n  k: 1\n  j: 2\n  k: 3\n", (5, 3), 3),
+        ("base: &b {k: 1}\nuse: *b\nother:\n\n  j: 0\n  k: 1\n  k: 2\n", (7, 3), 6),
+        ("spec: {environment: paper,\n  environment: staging}\n", (2, 3), 1),
+    ],
+    ids=["in-a-sequence", "same-key-in-another-mapping", "after-an-alias", "flow"],
+)
+def test_when_a_key_repeats_then_the_first_line_named_is_the_one_in_the_same_mapping(
+    text: str, second: tuple[int, int], first: int
+) -> None:
+    problem = parse_bad(text)
+
+    assert found([problem]) == [(*second, "yaml.duplicate-key")]
+    assert f"(first on line {first});" in problem.message
 
 
 def test_when_a_key_repeats_in_a_flow_mapping_then_the_second_key_is_reported() -> None:
@@ -440,3 +462,22 @@ def test_when_an_integer_has_thousands_of_digits_then_it_is_a_located_error(tmp_
     loaded, problems = read_yaml(path)
     assert loaded is None
     assert found(problems) == [(1, 1, "yaml.bad-number")]
+
+
+def test_when_the_file_does_not_exist_then_file_not_found_not_unreadable(tmp_path) -> None:
+    loaded, problems = read_yaml(tmp_path / "nope.json", "nope.json")
+
+    assert loaded is None
+    assert [p.format() for p in problems] == [
+        "nope.json:1:1: error file.not-found: no such file or directory"
+    ]
+
+
+def test_when_a_caller_names_what_is_empty_then_yaml_empty_says_it() -> None:
+    _, default = parse_yaml("# only a comment\n", "p.yaml")
+    _, named = parse_yaml("", "<stdin>", empty="the context is empty")
+
+    assert [(p.code, p.message) for p in default] == [
+        ("yaml.empty", "the file holds no policy document")
+    ]
+    assert [(p.code, p.message) for p in named] == [("yaml.empty", "the context is empty")]

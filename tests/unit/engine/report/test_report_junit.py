@@ -98,8 +98,23 @@ def test_junit_replaces_characters_xml_cannot_hold() -> None:
     assert testcase.get("name") == f"bell{replaced} and {replaced} escape"
 
 
-def test_text_lists_every_case_with_reasons_and_hits_under_failures() -> None:
+def test_text_counts_passes_per_file_and_lists_failures_in_full() -> None:
     text = render_results([run(MIXED, EMPTY)])
+
+    assert text.splitlines() == [
+        "FAIL t/a.test.yaml: 1 passed, 1 failed",
+        'FAIL t/a.test.yaml:9:11 expects <allow> & "quotes"',
+        "     expected outcome allow, got reject",
+        "     expected max_order_qty not to fire; it fired (reject): m",
+        "     fired: max_order_qty (reject)",
+        "FAIL t/empty.test.yaml: the file has no cases",
+    ]
+    passing = FileResult("t/b.test.yaml", "b", (PASSED, PASSED))
+    assert render_results([run(passing)]) == "PASS t/b.test.yaml: 2 passed\n"
+
+
+def test_text_with_each_pass_lists_every_case_with_reasons_and_hits_under_failures() -> None:
+    text = render_results([run(MIXED, EMPTY)], passes="each")
 
     assert text.splitlines() == [
         "PASS t/a.test.yaml:3:11 passes",
@@ -111,11 +126,11 @@ def test_text_lists_every_case_with_reasons_and_hits_under_failures() -> None:
     ]
 
 
-def test_text_failures_only_drops_passing_cases_and_marks_audit_hits() -> None:
+def test_text_hiding_passes_drops_passing_cases_and_marks_audit_hits() -> None:
     failing_audit = case("audit", 5, "expected outcome reject, got allow", decision=ALLOW)
     file = FileResult("t/a.test.yaml", "a", (PASSED, failing_audit))
 
-    text = render_results([run(file)], failures_only=True)
+    text = render_results([run(file)], passes="hide")
 
     assert text.splitlines() == [
         "FAIL t/a.test.yaml:5:11 audit",
@@ -125,7 +140,7 @@ def test_text_failures_only_drops_passing_cases_and_marks_audit_hits() -> None:
 
 
 def test_text_colours_pass_and_fail_only_when_asked() -> None:
-    assert "\x1b[32mPASS\x1b[0m" in render_results([run(MIXED)], color=True)
+    assert "\x1b[32mPASS\x1b[0m" in render_results([run(MIXED)], color=True, passes="each")
     assert "\x1b[1;31mFAIL\x1b[0m" in render_results([run(MIXED)], color=True)
     assert "\x1b[" not in render_results([run(MIXED)])
 
