@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from engine.errors import PolicyLoadError
 from engine.loader import LoadedPolicy, load_policies
 from engine.money import engine_context
 from engine.policy import PolicyDocument
@@ -23,16 +24,24 @@ D = TypeVar("D", bound=PolicyDocument)
 
 @dataclass(frozen=True, slots=True)
 class PolicyBundle:
-    """Validated documents plus a content hash that ignores formatting and comments."""
+    """Validated documents plus content hashes that ignore formatting and comments.
+
+    ``hash`` covers the whole bundle; ``digests`` maps each ``Kind/name`` to the hash of
+    that document alone (a reload compares them to catch a change under an old version).
+    """
 
     policies: tuple[LoadedPolicy, ...]
     hash: str = field(init=False)
     versions: Mapping[str, int] = field(init=False, hash=False, compare=False)
+    digests: Mapping[str, str] = field(init=False, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         docs = sorted((p.document for p in self.policies), key=lambda d: d.ref)
-        payload = canonical_json([d.model_dump(mode="python", by_alias=True) for d in docs])
-        object.__setattr__(self, "hash", "sha256:" + hashlib.sha256(payload).hexdigest())
+        parts = [canonical_json(d.model_dump(mode="python", by_alias=True)) for d in docs]
+        payload = b"[" + b",".join(parts) + b"]"  # == canonical_json of the list: same hash
+        object.__setattr__(self, "hash", _sha256(payload))
+        digests = {d.ref: _sha256(part) for d, part in zip(docs, parts, strict=True)}
+        object.__setattr__(self, "digests", MappingProxyType(digests))
         versions = {d.ref: d.metadata.version for d in docs}
         object.__setattr__(self, "versions", MappingProxyType(versions))  # shared by decisions
 
@@ -55,9 +64,26 @@ class PolicyBundle:
         return {"hash": self.hash, "versions": dict(self.versions)}
 
 
-def load_bundle(*paths: str | Path) -> PolicyBundle:
-    """Load a file or directory (or several) into a bundle; raise PolicyLoadError if any is bad."""
-    return PolicyBundle(load_policies(paths or (Path("policies"),)))
+def load_bundle(*paths: str | Path, serving: bool = False) -> PolicyBundle:
+    """Load a file or directory (or several) into a bundle; raise PolicyLoadError if any is bad.
+
+    ``serving=True`` (use it for a bundle that will decide real orders) also refuses a
+    bundle with lint errors: see :func:`engine.serving.serving_problems`.
+    """
+    bundle = PolicyBundle(load_policies(paths or (Path("policies"),)))
+    if serving:
+        from engine.serving import serving_problems  # noqa: PLC0415  # serving -> lint -> bundle
+
+        problems = serving_problems(bundle)
+        if problems:
+            raise PolicyLoadError(
+                f"{len(problems)} problem(s) make the bundle unfit to serve", problems
+            )
+    return bundle
+
+
+def _sha256(payload: bytes) -> str:
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
 
 
 def canonical_json(value: Any) -> bytes:

@@ -8,7 +8,7 @@ context that does not validate, a rule that raises, a missing program, all becom
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,7 @@ from engine.errors import Diagnostic, Location, PolicyLoadError, redact
 from engine.kinds import RiskLimits
 from engine.money import under_engine_decimal
 from engine.ruleset import compile_bundle
+from engine.serving import serving_problems
 from engine.validation import diagnostics_from
 from engine.yamlio import pointer
 
@@ -133,21 +134,26 @@ class Gate:
 
     @under_engine_decimal
     def reload(self, *paths: str | Path) -> tuple[Diagnostic, ...]:
-        """Swap in the bundle at ``paths`` if it loads, compiles and keeps immutable keys.
+        """Swap in the bundle at ``paths`` if it is fit to serve and keeps immutable keys.
 
-        Returns the problems; empty means the new bundle is live. On any problem the old
-        bundle stays in force, untouched.
+        Refused: a bundle that does not load or compile, has lint errors (a file truncated
+        mid-write still loads, with fewer limits), changes a document without bumping its
+        ``metadata.version``, or changes the environment or venue accounts. Returns the
+        problems; empty means the new bundle is live. On any problem the old bundle stays
+        in force, untouched.
         """
+        in_force = self._rules.bundle
         try:
             bundle = load_bundle(*paths)
             rules = compile_bundle(bundle)
+            problems = _immutable_changes(in_force, bundle)
+            problems += serving_problems(bundle, in_force=in_force)
         except PolicyLoadError as exc:
             return exc.diagnostics
         except Exception as exc:  # noqa: BLE001  # a reload never takes the process down
             where = Location(", ".join(str(p) for p in paths))
             message = f"the new bundle could not be built: {type(exc).__name__}: {exc}"
             return (Diagnostic("reload.failed", redact(message), where),)
-        problems = _immutable_changes(self._rules.bundle, bundle)
         if problems:
             return tuple(problems)
         rules.warm()
@@ -187,32 +193,41 @@ def _validated(stage: str, context: StageContext | Mapping[str, Any]) -> StageCo
 def _immutable_changes(old: PolicyBundle, new: PolicyBundle) -> list[Diagnostic]:
     """Environment, venue ids and account ids are fixed for a gate's life."""
     problems = []
-    for label, before, after in (
-        ("environment", _environments(old), _environments(new)),
-        ("venue accounts", _accounts(old), _accounts(new)),
+    for label, field, values in (
+        ("environment", "environment", _environments),
+        ("venue accounts", "venues", _accounts),
     ):
+        before, after = _union(old, values), _union(new, values)
         if before != after:
             problems.append(
                 Diagnostic(
                     "reload.immutable-changed",
                     f"{label} changed from {sorted(before)} to {sorted(after)}; "
                     "restart the process to change them",
-                    _where(new),
+                    _where(new, field, values, before),
                 )
             )
     return problems
 
 
-def _environments(bundle: PolicyBundle) -> set[str]:
-    return {d.spec.environment for d in bundle.of_kind(RiskLimits)}
+def _environments(document: RiskLimits) -> set[str]:
+    return {document.spec.environment}
 
 
-def _accounts(bundle: PolicyBundle) -> set[str]:
-    return {f"{a.venue}/{a.account}" for d in bundle.of_kind(RiskLimits) for a in d.spec.venues}
+def _accounts(document: RiskLimits) -> set[str]:
+    return {f"{a.venue}/{a.account}" for a in document.spec.venues}
 
 
-def _where(bundle: PolicyBundle) -> Location:
+def _union(bundle: PolicyBundle, values: Callable[[RiskLimits], set[str]]) -> set[str]:
+    return set().union(*(values(d) for d in bundle.of_kind(RiskLimits)))
+
+
+def _where(
+    bundle: PolicyBundle, field: str, values: Callable[[RiskLimits], set[str]], before: set[str]
+) -> Location:
+    """The changed field of the first document that brings a new value (else the first)."""
     documents = bundle.of_kind(RiskLimits)
     if not documents:
         return Location("<bundle>")
-    return bundle.source_of(documents[0].ref).source.location(("spec", "venues"))
+    changed = next((d for d in documents if values(d) - before), documents[0])
+    return bundle.source_of(changed.ref).source.location(("spec", field))

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.atomic import write_text_atomic
 from engine.context import CONTEXTS
 from engine.kinds import KINDS, any_policy_adapter
 from engine.policytest.schema import policy_test_schema
@@ -207,7 +208,7 @@ def write_schemas(directory: Path) -> list[Path]:
     for name, text in wanted.items():
         target = directory / name
         if _current(target) != text:
-            target.write_text(text, encoding="utf-8")
+            write_text_atomic(target, text)  # an editor never reads half a schema
             written.append(target)
     for stale in directory.glob("*.schema.json"):
         if stale.name not in wanted:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.atomic import write_text_atomic
 from engine.errors import Diagnostic
 
 __all__ = ["print_json", "print_problems", "use_color", "write_report"]
@@ -37,7 +38,7 @@ def use_color(stream: TextIO) -> bool:
 def write_report(text: str, path: Path) -> str | None:
     """Write a report file; the reason in full words when it cannot be written, else None."""
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
     except OSError as exc:
         return f"cannot write the report to {path}: {exc.strerror or exc}"
     return None

@@ -30,7 +30,7 @@ from engine.money import under_engine_decimal
 from engine.ruleset import check_bundle
 from engine.yamlio import TEST_SUFFIXES, iter_files, read_text
 
-__all__ = ["LintReport", "lint_bundles_of", "lint_paths", "policy_directories"]
+__all__ = ["LintReport", "lint_bundles_of", "lint_paths", "lint_policies", "policy_directories"]
 
 _SEMANTIC_CHECKS = (
     expressions.check,
@@ -64,7 +64,32 @@ def lint_paths(
     """
     files = list(iter_files([Path(p) for p in paths if Path(p).exists()]))
     policies, problems = load_documents(paths)
-    texts = _texts(files)
+    return _lint(policies, problems, _texts(files), len(files), base=base, today=today)
+
+
+@under_engine_decimal
+def lint_policies(
+    policies: tuple[LoadedPolicy, ...], *, today: dt.date | None = None
+) -> LintReport:
+    """Run every check over documents already loaded, reading no file again.
+
+    What is linted is exactly what was loaded (each document's own source text feeds the
+    hygiene check and the waivers), so a file rewritten meanwhile cannot slip past: the
+    gate's reload and ``load_bundle(..., serving=True)`` use this.
+    """
+    texts = {p.path: p.source.text for p in policies}
+    return _lint(policies, [], texts, len(texts), base=None, today=today)
+
+
+def _lint(
+    policies: tuple[LoadedPolicy, ...],
+    problems: list[Diagnostic],
+    texts: dict[str, str],
+    files: int,
+    *,
+    base: str | None,
+    today: dt.date | None,
+) -> LintReport:
     # What stops the gate from loading the bundle can never be waived: lint must not pass
     # a bundle that riskctl eval, test and the gate refuse.
     blocking = problems + check_bundle(policies)
@@ -73,7 +98,7 @@ def lint_paths(
     kept += blocking
     skipped = [] if base is not None else [c for c in CATALOG if c.startswith("change.")]
     kept += waivers.findings(checked={p.path for p in policies}, skipped_codes=skipped)
-    return LintReport(tuple(sorted(kept, key=Diagnostic.sort_key)), len(files), waived)
+    return LintReport(tuple(sorted(kept, key=Diagnostic.sort_key)), files, waived)
 
 
 def _findings(

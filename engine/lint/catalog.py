@@ -86,6 +86,8 @@ CATALOG: dict[str, str] = {
     "waiver.unused": "A waiver suppresses nothing on its line.",
     # reloads and policy test files (reported by the gate and `riskctl test`)
     "reload.immutable-changed": "A reload changes the environment or the venue accounts.",
+    "reload.version-not-bumped": "A reload changes a document's content under the same "
+    "metadata.version.",
     "reload.failed": "A reload failed for a reason other than a located policy problem.",
     "order.fix-not-converging": "Fixing an order (clip, round) did not settle on one that passes.",
     "test.no-policies": "No policy files were found to run a policy test file against.",

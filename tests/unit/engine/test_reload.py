@@ -22,12 +22,15 @@ spec:
       symbols: [{symbols}]
   defaults:
     max_order_qty: {max_order_qty}
+    max_order_notional: 100000
+    price_collar_bps: 500
+    max_daily_loss: 1000
 """
 
 RULES = """\
 apiVersion: riskctl/v1
 kind: Rules
-metadata: {{name: test-rules, version: 1, owner: tests}}
+metadata: {{name: test-rules, version: {rules_version}, owner: tests}}
 spec:
   rules:
     - id: no-market-orders
@@ -41,6 +44,7 @@ def write(
     directory: Path,
     *,
     version: int = 1,
+    rules_version: int = 1,
     environment: str = "paper",
     account: str = "mm-binance-1",
     symbols: str = "BTC/USDT",
@@ -58,7 +62,8 @@ def write(
         ),
         encoding="utf-8",
     )
-    (directory / "rules.yaml").write_text(RULES.format(when=when), encoding="utf-8")
+    rules = RULES.format(when=when, rules_version=rules_version)
+    (directory / "rules.yaml").write_text(rules, encoding="utf-8")
     return directory
 
 
@@ -116,7 +121,7 @@ def test_when_a_rule_changes_then_reload_swaps_it(live) -> None:
     gate, directory = live
     market = order("1", type="market", price=None)
     assert gate.evaluate("pre_trade", market).outcome is Outcome.REJECT
-    write(directory, when="order.qty > 3")
+    write(directory, rules_version=2, when="order.qty > 3")
     assert gate.reload(directory) == ()
     assert gate.evaluate("pre_trade", market).outcome is Outcome.ALLOW
     assert [h.code for h in gate.evaluate("pre_trade", order("4")).hits] == [
@@ -129,7 +134,7 @@ def test_when_only_formatting_changes_then_hash_is_the_same(live) -> None:
     before = gate.bundle.hash
     text = (directory / "limits.yaml").read_text(encoding="utf-8")
     (directory / "limits.yaml").write_text(
-        "# a comment\n" + text.replace("5", "5.0"), encoding="utf-8"
+        "# a comment\n" + text.replace("max_order_qty: 5", "max_order_qty: 5.0"), encoding="utf-8"
     )
     assert gate.reload(directory) == ()
     assert gate.bundle.hash == before
@@ -139,7 +144,7 @@ def test_when_symbols_are_added_then_reload_accepts_them(live) -> None:
     gate, directory = live
     eth = order("1", symbol="ETH/USDT")
     assert [h.code for h in gate.evaluate("pre_trade", eth).hits] == ["limit.unknown_instrument"]
-    write(directory, symbols="BTC/USDT, ETH/USDT")
+    write(directory, version=2, symbols="BTC/USDT, ETH/USDT")
     assert gate.reload(directory) == ()
     assert gate.evaluate("pre_trade", eth).outcome is Outcome.ALLOW
 
@@ -175,7 +180,7 @@ def test_when_new_file_has_an_unknown_key_then_old_bundle_stays(live) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "    max_ordr_qty: 3\n", encoding="utf-8")
     problems = gate.reload(directory)
     assert [p.code for p in problems] == ["policy.unknown-key"]
-    assert (problems[0].location.line, problems[0].location.column) == (12, 5)
+    assert (problems[0].location.line, problems[0].location.column) == (15, 5)
     assert_unchanged(gate, before_hash, before)
 
 
@@ -236,7 +241,7 @@ def test_when_a_refused_reload_is_followed_by_a_good_one_then_the_good_one_appli
     gate, directory = live
     write(directory, max_order_qty="-1")
     assert gate.reload(directory)
-    write(directory, max_order_qty="6")
+    write(directory, version=2, max_order_qty="6")
     assert gate.reload(directory) == ()
     assert gate.evaluate("pre_trade", order("6")).outcome is Outcome.ALLOW
 
@@ -247,7 +252,7 @@ def test_when_a_refused_reload_is_followed_by_a_good_one_then_the_good_one_appli
 def test_when_environment_changes_then_reload_is_refused_as_immutable(live) -> None:
     gate, directory = live
     before_hash, before = gate.bundle.hash, snapshot(gate)
-    write(directory, environment="production", max_order_qty="10")
+    write(directory, version=2, environment="production", max_order_qty="10")
     problems = gate.reload(directory)
     assert [p.code for p in problems] == ["reload.immutable-changed"]
     assert "environment" in problems[0].message
@@ -258,7 +263,7 @@ def test_when_environment_changes_then_reload_is_refused_as_immutable(live) -> N
 def test_when_venue_account_changes_then_reload_is_refused_as_immutable(live) -> None:
     gate, directory = live
     before_hash, before = gate.bundle.hash, snapshot(gate)
-    write(directory, account="mm-binance-2", max_order_qty="10")
+    write(directory, version=2, account="mm-binance-2", max_order_qty="10")
     problems = gate.reload(directory)
     assert [p.code for p in problems] == ["reload.immutable-changed"]
     assert "mm-binance-2" in problems[0].message
@@ -269,8 +274,12 @@ def test_when_a_venue_is_added_then_reload_is_refused_as_immutable(live) -> None
     gate, directory = live
     before_hash, before = gate.bundle.hash, snapshot(gate)
     path = directory / "limits.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "  defaults:", "    - {venue: okx, account: mm-okx-1, symbols: [BTC/USDT]}\n  defaults:"
+    text = (
+        path.read_text(encoding="utf-8")
+        .replace("version: 1", "version: 2")
+        .replace(
+            "  defaults:", "    - {venue: okx, account: mm-okx-1, symbols: [BTC/USDT]}\n  defaults:"
+        )
     )
     path.write_text(text, encoding="utf-8")
     problems = gate.reload(directory)
@@ -280,7 +289,7 @@ def test_when_a_venue_is_added_then_reload_is_refused_as_immutable(live) -> None
 
 def test_when_environment_and_account_both_change_then_both_are_reported(live) -> None:
     gate, directory = live
-    write(directory, environment="staging", account="other")
+    write(directory, version=2, environment="staging", account="other")
     problems = gate.reload(directory)
     assert [p.code for p in problems] == ["reload.immutable-changed"] * 2
 
