@@ -53,7 +53,13 @@ MODULES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
 RULE_TEXT_MODULES = frozenset({"engine/builtins.py"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Suites too slow or too far from the core to earn their time per mutant.
-SKIPPED_TESTS = ("test_schemagen", "test_yamlio", "test_loader", "test_validation")
+SKIPPED_TESTS = (
+    "test_schemagen",
+    "test_yamlio",
+    "test_loader",
+    "test_validation",
+    "test_found_bugs",
+)  # found_bugs: red by design until fixed
 
 _SWAPS: dict[type, type] = {
     ast.Lt: ast.LtE,
