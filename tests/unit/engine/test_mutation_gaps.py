@@ -1,0 +1,230 @@
+"""Behaviours a mutation run of the core found unpinned (issue 14, item 21).
+
+Each test here fails on a mutant that survived the rest of the suite: a gate holding a
+dust position, a subclassed stage context, the exponent bounds, a fix whose re-evaluation
+rejects, the location of an immutable change on reload and the rounding of ``eval_us``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gatekit import make_gate, pre_trade
+
+from engine import Gate, Outcome
+from engine.context import OrderSendContext, PreTradeContext
+from engine.decision import Decision
+from engine.expr import MAX_POWER, check_expression
+from engine.symbols import Type
+
+REPO = Path(__file__).resolve().parents[3]
+CONFORMANCE = REPO / "tests" / "data" / "conformance"
+
+
+def dust_exit() -> dict[str, Any]:
+    """Close a 0.005 TICK1/USDT long (min_qty 0.01): dust, refused at pre_trade."""
+    return {
+        "now_ms": 1_700_000_000_000,
+        "order": {
+            "venue": "binance",
+            "symbol": "TICK1/USDT",
+            "side": "sell",
+            "qty": "0.005",
+            "price": "5000.00",
+            "reduce_only": True,
+            "client_order_id": "cid-exit",
+            "strategy": "mm",
+        },
+        "market": {"bid": "5000.00", "ask": "5000.00", "age_ms": 0},
+        "position": {"qty": "0.005"},
+        "account": {"equity": "100000", "available_balance": "100000", "balance_age_ms": 0},
+    }
+
+
+@pytest.fixture
+def dusty() -> Gate:
+    gate = Gate.from_path(CONFORMANCE / "instruments.yaml", CONFORMANCE / "limits-reject.yaml")
+    refused = gate.evaluate("pre_trade", dust_exit())
+    assert refused.outcome is Outcome.REJECT
+    assert set(gate.unclosable()) == {("binance", "TICK1/USDT")}
+    return gate
+
+
+# -- a gate that holds a dust position --------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["cancel", "cancel_all", "create"])
+def test_when_a_dust_position_is_recorded_then_order_send_still_decides_normally(
+    dusty: Gate, kind: str
+) -> None:
+    context = {"now_ms": 1, "request": {"venue": "binance", "symbol": "TICK1/USDT", "kind": kind}}
+
+    decision = dusty.evaluate("order_send", context)
+
+    assert decision.outcome is Outcome.ALLOW
+    assert decision.hits == ()
+    assert decision.actions == ()
+    assert ("binance", "TICK1/USDT") in dusty.unclosable()  # untouched by another stage
+
+
+def test_when_a_dust_position_is_recorded_then_a_cancel_at_pre_trade_is_allowed(
+    dusty: Gate,
+) -> None:
+    cancel = dust_exit()
+    cancel["order"]["action"] = "cancel"
+
+    decision = dusty.evaluate("pre_trade", cancel)
+
+    assert decision.outcome is Outcome.ALLOW
+    assert decision.hits == ()
+
+
+def test_when_a_dust_position_is_recorded_then_an_order_for_another_symbol_passes_cleanly(
+    dusty: Gate,
+) -> None:
+    other = dust_exit()
+    other["order"].update(symbol="TICK2/USDT", qty="1", price="100.00", reduce_only=False)
+    other["position"] = {"qty": "0"}
+    other["market"] = {"bid": "100.00", "ask": "100.00", "age_ms": 0}
+    reference = Gate.from_path(
+        CONFORMANCE / "instruments.yaml", CONFORMANCE / "limits-reject.yaml"
+    ).evaluate("pre_trade", other)
+
+    decision = dusty.evaluate("pre_trade", other)
+
+    assert (decision.outcome, decision.actions) == (reference.outcome, reference.actions)
+    assert [h.code for h in decision.hits] == [h.code for h in reference.hits]
+    assert ("binance", "TICK1/USDT") in dusty.unclosable()
+
+
+# -- subclassed stage contexts --------------------------------------------------------------
+
+
+class MyPreTrade(PreTradeContext):
+    """A bot's own subclass, e.g. one that adds helpers."""
+
+
+def test_when_a_subclass_of_the_stage_context_is_given_then_it_is_decided_like_the_base(
+    tmp_path: Path,
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 5})
+    for qty, outcome in (("1", Outcome.ALLOW), ("6", Outcome.REJECT)):
+        data = gate.complete("pre_trade", pre_trade(order={"qty": qty}))
+        mine = MyPreTrade.model_validate(data)
+
+        decision = gate.evaluate("pre_trade", mine)
+
+        assert decision.outcome is outcome
+        assert summary(decision) == summary(gate.evaluate("pre_trade", data))
+
+
+def summary(decision: Decision) -> tuple[Any, ...]:
+    return (decision.outcome, decision.actions, tuple(h.code for h in decision.hits))
+
+
+def test_when_a_context_of_another_stage_is_given_then_the_context_is_invalid(
+    tmp_path: Path,
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 5})
+    send = OrderSendContext.model_validate(
+        {"now_ms": 1, "request": {"venue": "binance", "symbol": "BTC/USDT", "kind": "create"}}
+    )
+
+    decision = gate.evaluate("pre_trade", send)
+
+    assert decision.outcome is Outcome.REJECT
+    assert [h.code for h in decision.hits] == ["context.invalid"]
+
+
+# -- exponent bounds ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exponent", [0, 1, MAX_POWER])
+def test_when_the_exponent_is_within_0_to_4_then_the_expression_loads(exponent: int) -> None:
+    checked, problem = check_expression(
+        f"order.qty ** {exponent} > 1", "pre_trade", expect=Type.BOOL
+    )
+    assert problem is None
+    assert checked is not None
+
+
+@pytest.mark.parametrize("exponent", ["-1", str(MAX_POWER + 1), "2.0", "True", "order.qty"])
+def test_when_the_exponent_is_outside_0_to_4_then_the_expression_is_refused(exponent: str) -> None:
+    checked, problem = check_expression(
+        f"order.qty ** {exponent} > 1", "pre_trade", expect=Type.BOOL
+    )
+    assert checked is None
+    assert problem is not None
+    assert problem.code == "expr.forbidden"
+
+
+def test_max_power_is_four() -> None:
+    assert MAX_POWER == 4
+
+
+# -- a fix whose re-evaluation rejects -----------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [{"qty": "3"}, {"qty": None, "quote_qty": "300"}])
+def test_when_a_clipped_order_fails_another_rule_then_the_reject_keeps_every_reason(
+    tmp_path: Path, size: dict[str, Any]
+) -> None:
+    gate = make_gate(
+        tmp_path,
+        {"max_order_qty": 1, "clip_order_qty": True},
+        rules=[{"id": "one-lot-buys", "stage": "pre_trade", "when": "order.qty >= 1"}],
+    )
+
+    decision = gate.evaluate("pre_trade", pre_trade(order=size))
+
+    assert decision.outcome is Outcome.REJECT
+    assert decision.modifications == {}
+    ids = {h.rule_id for h in decision.hits}
+    assert {"max_order_qty", "one-lot-buys"} <= ids
+    assert not {"gate.error", "order.fix-not-converging"} & {h.code for h in decision.hits}
+
+
+def test_when_a_clipped_order_passes_then_the_decision_is_modify(tmp_path: Path) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 1, "clip_order_qty": True})
+
+    decision = gate.evaluate("pre_trade", pre_trade(order={"qty": "3"}))
+
+    assert decision.outcome is Outcome.MODIFY
+    assert dict(decision.modifications) == {"qty": 1}
+    assert [h.rule_id for h in decision.hits] == ["max_order_qty"]
+
+
+# -- reload: where an immutable change is reported ----------------------------------------
+
+
+def test_when_an_account_changes_on_reload_then_the_problem_points_at_the_venues_line(
+    tmp_path: Path,
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 5})
+    limits = tmp_path / "limits.yaml"
+    text = limits.read_text(encoding="utf-8").replace("mm-okx-1", "mm-okx-2")
+    limits.write_text(text, encoding="utf-8")
+    venues_line = text.splitlines().index("  venues:") + 1
+
+    problems = gate.reload(tmp_path)
+
+    assert [p.code for p in problems] == ["reload.immutable-changed"]
+    where = problems[0].location
+    assert Path(where.path).resolve() == limits.resolve()
+    # the value of `venues:`: its first entry, on the next line (`    - {venue: ...}`)
+    assert (where.line, where.column) == (venues_line + 1, 5)
+    assert where.pointer == "/spec/venues"
+
+
+# -- eval_us -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("eval_ns", "eval_us"),
+    [(0, 0.0), (1, 0.001), (1_499, 1.499), (1_234_567, 1234.567), (2_000_500, 2000.5)],
+)
+def test_eval_us_is_nanoseconds_over_1000_rounded_to_3_places(eval_ns: int, eval_us: float) -> None:
+    shown = Decision("pre_trade", Outcome.ALLOW, eval_ns=eval_ns).to_json()["eval_us"]
+    assert shown == eval_us
