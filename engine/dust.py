@@ -34,8 +34,9 @@ class DustLedger:
         key, size = ctx.scope_key(), abs(ctx.position.qty)
         with self._lock:
             if not is_dust:
-                if decision.allowed and ctx.order.is_exit:
-                    self._sizes.pop(key, None)  # an exit went out: closable again
+                if decision.allowed and ctx.order.is_exit and not ctx.is_cancel():
+                    # an exit went out: closable again (a cancel sends nothing that closes)
+                    self._sizes.pop(key, None)
                 return decision
             known = self._sizes.get(key)
             if known is not None and size <= known:

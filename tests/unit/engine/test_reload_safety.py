@@ -226,7 +226,10 @@ def test_when_an_account_changes_then_the_diagnostic_points_at_the_venues(
     edit(limits(policies), VERSION_LINE, BUMPED_LINE)
     problems = gate.reload(policies)
     assert [p.code for p in problems] == ["reload.immutable-changed"]
-    assert problems[0].location.pointer == "/spec/venues"
+    where = problems[0].location
+    assert where.pointer == "/spec/venues"
+    # the value of `venues:`: its first entry, on the next line (`    - venue: ...`)
+    assert (where.line, where.column) == (line_of(limits(policies), "  venues:") + 1, 5)
     assert "okx/mm-okx-2" in problems[0].message
 
 
