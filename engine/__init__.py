@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from engine import Gate, load_bundle
+    from riskctl import Gate, load_bundle
 
     gate = Gate(load_bundle("policies/"))
     decision = gate.evaluate("pre_trade", context)  # a dict or a PreTradeContext
@@ -10,8 +10,8 @@ Typical use::
         ...
 """
 
-from engine.bundle import PolicyBundle, load_bundle
-from engine.context import (
+from riskctl.bundle import PolicyBundle, load_bundle
+from riskctl.context import (
     CONTEXTS,
     STAGES,
     FillContext,
@@ -21,16 +21,16 @@ from engine.context import (
     PreTradeContext,
     SignalContext,
 )
-from engine.decision import Decision, Outcome, RuleHit, combine
-from engine.errors import (
+from riskctl.decision import Decision, Outcome, RuleHit, combine
+from riskctl.errors import (
     Diagnostic,
     Location,
     PolicyLoadError,
     RiskctlError,
     Severity,
 )
-from engine.gate import Gate
-from engine.lint import LintReport, lint_paths
+from riskctl.gate import Gate
+from riskctl.lint import LintReport, lint_paths
 
 __all__ = [
     "CONTEXTS",

@@ -32,7 +32,7 @@ __all__ = [
 class BuiltinRule:
     """A typed check: expression template over ``{v}`` (the limit), action and message.
 
-    ``modify`` names how the order can be fixed instead of rejected (see engine.decide),
+    ``modify`` names how the order can be fixed instead of rejected (see riskctl.decide),
     when the policy asks for it.
     """
 

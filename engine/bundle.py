@@ -12,10 +12,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from engine.errors import PolicyLoadError
-from engine.loader import LoadedPolicy, load_policies
-from engine.money import engine_context
-from engine.policy import PolicyDocument
+from riskctl.errors import PolicyLoadError
+from riskctl.loader import LoadedPolicy, load_policies
+from riskctl.money import engine_context
+from riskctl.policy import PolicyDocument
 
 __all__ = ["PolicyBundle", "canonical_json", "load_bundle"]
 
@@ -68,11 +68,11 @@ def load_bundle(*paths: str | Path, serving: bool = False) -> PolicyBundle:
     """Load a file or directory (or several) into a bundle; raise PolicyLoadError if any is bad.
 
     ``serving=True`` (use it for a bundle that will decide real orders) also refuses a
-    bundle with lint errors: see :func:`engine.serving.serving_problems`.
+    bundle with lint errors: see :func:`riskctl.serving.serving_problems`.
     """
     bundle = PolicyBundle(load_policies(paths or (Path("policies"),)))
     if serving:
-        from engine.serving import serving_problems  # noqa: PLC0415  # serving -> lint -> bundle
+        from riskctl.serving import serving_problems  # noqa: PLC0415  # serving -> lint -> bundle
 
         problems = serving_problems(bundle)
         if problems:

@@ -6,7 +6,7 @@ raises). A rule that fires appends its index to ``fired``; a rule that raises ap
 ``(index, exception)``, which the caller turns into a fail-closed reject. Decimal
 literals are bound as default arguments, so the hot path does no global lookups.
 
-Only trees that passed :mod:`engine.expr` reach this module, and the only names the
+Only trees that passed :mod:`riskctl.expr` reach this module, and the only names the
 generated code can see are the field locals, the literals and ``Decimal``.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from engine.expr import CheckedExpression, dotted_name
-from engine.symbols import symbol_table
+from riskctl.expr import CheckedExpression, dotted_name
+from riskctl.symbols import symbol_table
 
 __all__ = ["Compiled", "RuleCode", "generate"]
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.context import PreTradeContext, StageContext
-from engine.decision import Decision, Outcome, RuleHit, combine, combine_all, sorted_actions
-from engine.errors import redact
-from engine.modify import ACTION_OF, modification
-from engine.ruleset import ScopeProgram
-from engine.rulespec import RuleSpec
+from riskctl.context import PreTradeContext, StageContext
+from riskctl.decision import Decision, Outcome, RuleHit, combine, combine_all, sorted_actions
+from riskctl.errors import redact
+from riskctl.modify import ACTION_OF, modification
+from riskctl.ruleset import ScopeProgram
+from riskctl.rulespec import RuleSpec
 
 __all__ = ["cancel_passed", "decide", "failure"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from engine.money import engine_context
+from riskctl.money import engine_context
 
 __all__ = ["ACTIONS", "BundleRef", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
 

@@ -11,8 +11,8 @@ import threading
 from dataclasses import replace
 from decimal import Decimal
 
-from engine.context import PreTradeContext, StageContext
-from engine.decision import Decision, sorted_actions
+from riskctl.context import PreTradeContext, StageContext
+from riskctl.decision import Decision, sorted_actions
 
 __all__ = ["DustLedger"]
 

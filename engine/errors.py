@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from engine.secrets import redact
+from riskctl.secrets import redact
 
 __all__ = [
     "Diagnostic",

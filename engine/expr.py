@@ -7,7 +7,7 @@ are no loops, comprehensions, lambdas, subscripts, dunders or other calls, so ev
 expression runs in bounded time; exponents are small literal integers; strings are only
 compared, so no expression can build a huge value.
 
-Checking happens when a bundle loads. The checked tree is what :mod:`engine.codegen`
+Checking happens when a bundle loads. The checked tree is what :mod:`riskctl.codegen`
 turns into Python code; evaluation never walks it.
 """
 
@@ -18,9 +18,9 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from engine.context import STAGES
-from engine.symbols import SymbolTable, Type, symbol_table
-from engine.validation import suggest
+from riskctl.context import STAGES
+from riskctl.symbols import SymbolTable, Type, symbol_table
+from riskctl.validation import suggest
 
 __all__ = [
     "FUNCTIONS",

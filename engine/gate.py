@@ -16,18 +16,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.bundle import PolicyBundle, load_bundle
-from engine.context import CONTEXTS, StageContext
-from engine.decide import cancel_passed, decide, failure
-from engine.decision import Decision, Outcome
-from engine.dust import DustLedger
-from engine.errors import Diagnostic, Location, PolicyLoadError, redact
-from engine.kinds import RiskLimits
-from engine.money import under_engine_decimal
-from engine.ruleset import compile_bundle
-from engine.serving import serving_problems
-from engine.validation import diagnostics_from
-from engine.yamlio import pointer
+from riskctl.bundle import PolicyBundle, load_bundle
+from riskctl.context import CONTEXTS, StageContext
+from riskctl.decide import cancel_passed, decide, failure
+from riskctl.decision import Decision, Outcome
+from riskctl.dust import DustLedger
+from riskctl.errors import Diagnostic, Location, PolicyLoadError, redact
+from riskctl.kinds import RiskLimits
+from riskctl.money import under_engine_decimal
+from riskctl.ruleset import compile_bundle
+from riskctl.serving import serving_problems
+from riskctl.validation import diagnostics_from
+from riskctl.yamlio import pointer
 
 __all__ = ["Gate"]
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from engine.builtins import (
+from riskctl.builtins import (
     BALANCE_RULES,
     BUILTIN_STATE_RULES,
     CLOCK_SKEW,
@@ -27,13 +27,13 @@ from engine.builtins import (
     UNKNOWN_INSTRUMENT,
     BuiltinRule,
 )
-from engine.expr import CheckedExpression, check_expression
-from engine.fields import TEN_THOUSAND
-from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
-from engine.rulespec import RuleSpec
-from engine.scope_index import scope_index
-from engine.symbols import Type
+from riskctl.expr import CheckedExpression, check_expression
+from riskctl.fields import TEN_THOUSAND
+from riskctl.kinds import RiskLimits
+from riskctl.kinds.risk_limits import LIMIT_FIELDS, Conformance, LimitSet
+from riskctl.rulespec import RuleSpec
+from riskctl.scope_index import scope_index
+from riskctl.symbols import Type
 
 __all__ = ["builtin_specs", "in_universe", "resolve_limits", "send_specs"]
 

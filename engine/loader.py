@@ -1,7 +1,7 @@
 """Policy files -> validated documents, with every problem found in one pass.
 
 The loader never returns part of a bundle: it either returns every document of every
-file, or raises :class:`~engine.errors.PolicyLoadError` listing all diagnostics.
+file, or raises :class:`~riskctl.errors.PolicyLoadError` listing all diagnostics.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import Diagnostic, Location, PolicyLoadError
-from engine.kinds import KINDS, NOT_POLICY_KINDS
-from engine.policy import API_VERSION, PolicyDocument
-from engine.validation import diagnostics_from, suggest
-from engine.yamlio import LoadedYaml, content_line, iter_files, read_yaml
+from riskctl.errors import Diagnostic, Location, PolicyLoadError
+from riskctl.kinds import KINDS, NOT_POLICY_KINDS
+from riskctl.policy import API_VERSION, PolicyDocument
+from riskctl.validation import diagnostics_from, suggest
+from riskctl.yamlio import LoadedYaml, content_line, iter_files, read_yaml
 
 __all__ = ["LoadedPolicy", "load_documents", "load_policies"]
 

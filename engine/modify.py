@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal, localcontext
 
-from engine.context import PreTradeContext
-from engine.context.pre_trade import DEFAULT_STEP
-from engine.grid import snap
-from engine.rulespec import RuleSpec
+from riskctl.context import PreTradeContext
+from riskctl.context.pre_trade import DEFAULT_STEP
+from riskctl.grid import snap
+from riskctl.rulespec import RuleSpec
 
 __all__ = ["ACTION_OF", "modification"]
 
@@ -120,7 +120,7 @@ def _round_price(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | N
 
 
 def _round_float_noise(spec: RuleSpec, ctx: PreTradeContext) -> dict[str, Decimal] | None:
-    """Each noisy field to the exact grid point it is noise of (engine.grid.grid_value)."""
+    """Each noisy field to the exact grid point it is noise of (riskctl.grid.grid_value)."""
     order, instrument = ctx.order, ctx.instrument
     if instrument is None:
         return None

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.fields import Identifier, StrictModel
+from riskctl.fields import Identifier, StrictModel
 
 __all__ = ["API_VERSION", "Metadata", "PolicyDocument"]
 

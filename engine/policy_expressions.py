@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from engine.kinds import AlertThresholds, CircuitBreakers, Rules
-from engine.loader import LoadedPolicy
-from engine.symbols import Type
+from riskctl.kinds import AlertThresholds, CircuitBreakers, Rules
+from riskctl.loader import LoadedPolicy
+from riskctl.symbols import Type
 
 __all__ = ["Expression", "expressions"]
 

@@ -17,19 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.bundle import PolicyBundle
-from engine.codegen import Compiled, RuleCode, generate
-from engine.context import STAGES
-from engine.context.pre_trade import Instrument
-from engine.decision import BundleRef
-from engine.errors import Diagnostic, Location, PolicyLoadError
-from engine.expr import CheckedExpression, ExprProblem, check_expression
-from engine.kinds import Instruments, RiskLimits, Rules
-from engine.limits import builtin_specs, send_specs
-from engine.loader import LoadedPolicy
-from engine.money import under_engine_decimal
-from engine.policy_expressions import expressions
-from engine.rulespec import RuleSpec
+from riskctl.bundle import PolicyBundle
+from riskctl.codegen import Compiled, RuleCode, generate
+from riskctl.context import STAGES
+from riskctl.context.pre_trade import Instrument
+from riskctl.decision import BundleRef
+from riskctl.errors import Diagnostic, Location, PolicyLoadError
+from riskctl.expr import CheckedExpression, ExprProblem, check_expression
+from riskctl.kinds import Instruments, RiskLimits, Rules
+from riskctl.limits import builtin_specs, send_specs
+from riskctl.loader import LoadedPolicy
+from riskctl.money import under_engine_decimal
+from riskctl.policy_expressions import expressions
+from riskctl.rulespec import RuleSpec
 
 __all__ = ["RuleSet", "RuleSpec", "ScopeProgram", "check_bundle", "compile_bundle"]
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from engine.expr import CheckedExpression
-from engine.fields import Scope
+from riskctl.expr import CheckedExpression
+from riskctl.fields import Scope
 
 __all__ = ["RuleSpec"]
 
@@ -18,7 +18,7 @@ __all__ = ["RuleSpec"]
 class RuleSpec:
     """Everything the gate needs to evaluate a rule and report a hit.
 
-    ``modify`` names the fix engine.decide applies instead of rejecting (clip a quantity,
+    ``modify`` names the fix riskctl.decide applies instead of rejecting (clip a quantity,
     round onto a grid); None means the rule can only reject.
     """
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.atomic import write_text_atomic
-from engine.context import CONTEXTS
-from engine.kinds import KINDS, any_policy_adapter
-from engine.policytest.schema import policy_test_schema
+from riskctl.atomic import write_text_atomic
+from riskctl.context import CONTEXTS
+from riskctl.kinds import KINDS, any_policy_adapter
+from riskctl.policytest.schema import policy_test_schema
 
 __all__ = [
     "EXTRA_KEYWORDS",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
-from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import ScopedLimits
+from riskctl.kinds import RiskLimits
+from riskctl.kinds.risk_limits import ScopedLimits
 
 __all__ = ["ScopeIndex", "scope_index"]
 

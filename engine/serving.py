@@ -3,15 +3,15 @@
 A bundle that loads can still be wrong in ways only lint sees: a ``risk-limits.yaml``
 truncated mid-write before ``scoped:`` loads fine with fewer limits. And a document whose
 content changed while its ``metadata.version`` did not makes every decision that cites
-the version lie. :func:`serving_problems` finds both; :meth:`engine.Gate.reload` and
+the version lie. :func:`serving_problems` finds both; :meth:`riskctl.Gate.reload` and
 ``load_bundle(..., serving=True)`` refuse a bundle that has any.
 """
 
 from __future__ import annotations
 
-from engine.bundle import PolicyBundle
-from engine.errors import Diagnostic, Severity
-from engine.lint import lint_policies
+from riskctl.bundle import PolicyBundle
+from riskctl.errors import Diagnostic, Severity
+from riskctl.lint import lint_policies
 
 __all__ = ["serving_problems"]
 

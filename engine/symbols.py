@@ -15,7 +15,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from engine.context import CONTEXTS
+from riskctl.context import CONTEXTS
 
 __all__ = ["Field", "SymbolTable", "Type", "symbol_table"]
 

@@ -16,9 +16,9 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from engine.errors import Diagnostic, Location
-from engine.fields import FORMATS
-from engine.secrets import secret_kind
+from riskctl.errors import Diagnostic, Location
+from riskctl.fields import FORMATS
+from riskctl.secrets import secret_kind
 
 __all__ = ["CODES", "diagnostics_from", "field_label", "suggest"]
 

@@ -2,7 +2,7 @@
 
 Policies are read with ruamel.yaml in round-trip mode (YAML 1.2, so ``yes`` stays a
 string and comments survive for later in-place edits). Every failure becomes a
-located :class:`~engine.errors.Diagnostic`; nothing here raises on bad input.
+located :class:`~riskctl.errors.Diagnostic`; nothing here raises on bad input.
 
 Limits that keep a hostile file from hanging the loader:
 
@@ -29,7 +29,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import DocumentStartEvent, NodeEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.errors import Diagnostic, Location
+from riskctl.errors import Diagnostic, Location
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -33,9 +33,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.context import PreTradeContext
-from engine.decision import Outcome
-from engine.gate import Gate
+from riskctl.context import PreTradeContext
+from riskctl.decision import Outcome
+from riskctl.gate import Gate
 
 STAGE = "pre_trade"
 DEFAULT_SEED = 20_261_123

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.context import PreTradeContext
+from riskctl.context import PreTradeContext
 
 __all__ = [
     "INSTRUMENTS",

@@ -66,20 +66,20 @@ from bench_data import (
 from pydantic import BaseModel
 from simpleeval import SimpleEval
 
-from engine.builtins import (
+from riskctl.builtins import (
     BALANCE_RULES,
     BUILTIN_STATE_RULES,
     CONFORMANCE_RULES,
     LIMIT_RULES,
     ORDER_SANITY_RULES,
 )
-from engine.bundle import PolicyBundle, load_bundle
-from engine.context import PreTradeContext
-from engine.decision import Decision
-from engine.gate import Gate
-from engine.kinds import Instruments, RiskLimits
-from engine.limits import resolve_limits
-from engine.ruleset import compile_bundle
+from riskctl.bundle import PolicyBundle, load_bundle
+from riskctl.context import PreTradeContext
+from riskctl.decision import Decision
+from riskctl.gate import Gate
+from riskctl.kinds import Instruments, RiskLimits
+from riskctl.limits import resolve_limits
+from riskctl.ruleset import compile_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.lint import lint_paths  # noqa: E402  # after the path setup above
-from engine.loader import load_documents  # noqa: E402
+from riskctl.lint import lint_paths  # noqa: E402  # after the path setup above
+from riskctl.loader import load_documents  # noqa: E402
 
 VENUES = ("binance", "okx", "kraken", "bybit")
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT", "DOGE/USDT")

@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import Gate, load_bundle
-from engine.kinds import RiskLimits
-from engine.lint import lint_paths
+from riskctl import Gate, load_bundle
+from riskctl.kinds import RiskLimits
+from riskctl.lint import lint_paths
 
 VENUES = ("binance", "okx", "bybit", "kraken", "kucoin", "bitget", "gateio", "mexc", "htx")
 LIMITS = (

@@ -9,4 +9,8 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# Strict editable mode: engine/ and venues/ are linked into build/ as the package riskctl
+# (riskctl.venues), a real directory tree that mypy and other static tools can read; the
+# default mode's import hook is invisible to them. Re-run after adding or removing a module.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+  --config-settings editable_mode=strict -e .

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.context import Instrument
-from engine.fields import MAX_MONEY, MAX_QTY
+from riskctl.context import Instrument
+from riskctl.fields import MAX_MONEY, MAX_QTY
 
 __all__ = ["DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "TICK_SIZE", "instrument_from_market"]
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.cli.output import print_json
-from engine.context import CONTEXTS
-from engine.errors import Diagnostic, PolicyLoadError
-from engine.gate import Gate
-from engine.validation import diagnostics_from
-from engine.yamlio import parse_yaml, read_yaml
+from riskctl.cli.output import print_json
+from riskctl.context import CONTEXTS
+from riskctl.errors import Diagnostic, PolicyLoadError
+from riskctl.gate import Gate
+from riskctl.validation import diagnostics_from
+from riskctl.yamlio import parse_yaml, read_yaml
 
 __all__ = ["register", "run"]
 

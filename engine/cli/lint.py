@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.output import use_color, write_report
-from engine.errors import RiskctlError, Severity
-from engine.lint import lint_bundles_of, lint_paths
-from engine.lint.catalog import CATALOG
-from engine.report import LINT_FORMATS, LintSummary, render_lint
+from riskctl.cli.output import use_color, write_report
+from riskctl.errors import RiskctlError, Severity
+from riskctl.lint import lint_bundles_of, lint_paths
+from riskctl.lint.catalog import CATALOG
+from riskctl.report import LINT_FORMATS, LintSummary, render_lint
 
 __all__ = ["register", "run"]
 

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from engine.cli import eval_cmd, lint, schema, show, test_cmd
-from engine.errors import redact
+from riskctl.cli import eval_cmd, lint, schema, show, test_cmd
+from riskctl.errors import redact
 
 __all__ = ["main"]
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.atomic import write_text_atomic
-from engine.errors import Diagnostic
+from riskctl.atomic import write_text_atomic
+from riskctl.errors import Diagnostic
 
 __all__ = ["print_json", "print_problems", "use_color", "write_report"]
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.schemagen import check_schemas, write_schemas
+from riskctl.schemagen import check_schemas, write_schemas
 
 __all__ = ["register", "run"]
 

@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.bundle import PolicyBundle, load_bundle
-from engine.cli.output import print_json
-from engine.errors import PolicyLoadError
-from engine.kinds import RiskLimits, Rules
-from engine.limits import resolve_limits
-from engine.ruleset import compile_bundle
+from riskctl.bundle import PolicyBundle, load_bundle
+from riskctl.cli.output import print_json
+from riskctl.errors import PolicyLoadError
+from riskctl.kinds import RiskLimits, Rules
+from riskctl.limits import resolve_limits
+from riskctl.ruleset import compile_bundle
 
 __all__ = ["register", "run"]
 

@@ -15,10 +15,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from engine.cli.output import print_problems, use_color, write_report
-from engine.policytest import RunResult, Session, run_paths
-from engine.report.junit import render_junit
-from engine.report.policytest_text import render_results, render_summary, summary_line
+from riskctl.cli.output import print_problems, use_color, write_report
+from riskctl.policytest import RunResult, Session, run_paths
+from riskctl.report.junit import render_junit
+from riskctl.report.policytest_text import render_results, render_summary, summary_line
 
 __all__ = ["register", "run"]
 

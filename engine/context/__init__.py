@@ -11,10 +11,10 @@ validated, never by each rule; they are read-only and refused as input.
 
 from __future__ import annotations
 
-from engine.context.base import ContextModel, StageContext, State
-from engine.context.feeds import IngestContext, SignalContext
-from engine.context.monitor import MonitorContext
-from engine.context.pre_trade import (
+from riskctl.context.base import ContextModel, StageContext, State
+from riskctl.context.feeds import IngestContext, SignalContext
+from riskctl.context.monitor import MonitorContext
+from riskctl.context.pre_trade import (
     Account,
     Instrument,
     Market,
@@ -22,8 +22,8 @@ from engine.context.pre_trade import (
     Position,
     PreTradeContext,
 )
-from engine.context.venue import FillContext, OrderSendContext
-from engine.fields import STAGES
+from riskctl.context.venue import FillContext, OrderSendContext
+from riskctl.fields import STAGES
 
 __all__ = [
     "CONTEXTS",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.context.base import (
+from riskctl.context.base import (
     ContextModel,
     DerivedModel,
     Ms,
@@ -20,7 +20,7 @@ from engine.context.base import (
     StageContext,
     derived,
 )
-from engine.money import derivation
+from riskctl.money import derivation
 
 
 class Event(DerivedModel):

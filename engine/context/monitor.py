@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from engine.context.base import ContextModel, Ms, Name, Num, StageContext
-from engine.context.pre_trade import Account
+from riskctl.context.base import ContextModel, Ms, Name, Num, StageContext
+from riskctl.context.pre_trade import Account
 
 
 class Pnl(ContextModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from engine.context.base import (
+from riskctl.context.base import (
     LIMIT,
     Amount,
     ContextModel,
@@ -26,10 +26,10 @@ from engine.context.base import (
     fill_instrument,
     section_field,
 )
-from engine.fields import TEN_THOUSAND
-from engine.grid import grid_value, snap
-from engine.kinds.instruments import InstrumentSpec, OrderType
-from engine.money import derivation
+from riskctl.fields import TEN_THOUSAND
+from riskctl.grid import grid_value, snap
+from riskctl.kinds.instruments import InstrumentSpec, OrderType
+from riskctl.money import derivation
 
 DEFAULT_STEP = Decimal("0.00000001")  # quote-sized orders without an instrument: 8 decimals
 # A quote's age may be negative: the venue's clock runs ahead of ours (Binance perp quotes

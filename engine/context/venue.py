@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.context.base import (
+from riskctl.context.base import (
     ContextModel,
     DerivedModel,
     InstrumentLookup,
@@ -24,9 +24,9 @@ from engine.context.base import (
     fill_instrument,
     section_field,
 )
-from engine.context.pre_trade import Instrument
-from engine.fields import TEN_THOUSAND
-from engine.money import derivation
+from riskctl.context.pre_trade import Instrument
+from riskctl.fields import TEN_THOUSAND
+from riskctl.money import derivation
 
 
 class Request(ContextModel):

@@ -6,14 +6,14 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
-from engine.kinds.alert_thresholds import AlertThresholdsSpec
-from engine.kinds.change_control import ChangeControlSpec
-from engine.kinds.circuit_breakers import CircuitBreakersSpec
-from engine.kinds.instruments import InstrumentsSpec
-from engine.kinds.inventory_bands import InventoryBandsSpec
-from engine.kinds.risk_limits import RiskLimitsSpec
-from engine.kinds.rules import RulesSpec
-from engine.policy import PolicyDocument
+from riskctl.kinds.alert_thresholds import AlertThresholdsSpec
+from riskctl.kinds.change_control import ChangeControlSpec
+from riskctl.kinds.circuit_breakers import CircuitBreakersSpec
+from riskctl.kinds.instruments import InstrumentsSpec
+from riskctl.kinds.inventory_bands import InventoryBandsSpec
+from riskctl.kinds.risk_limits import RiskLimitsSpec
+from riskctl.kinds.rules import RulesSpec
+from riskctl.policy import PolicyDocument
 
 __all__ = [
     "KINDS",

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.fields import MAX_MONEY, DurationMs, Expression, Identifier, Scope, Stage, StrictModel
+from riskctl.fields import MAX_MONEY, DurationMs, Expression, Identifier, Scope, Stage, StrictModel
 
 __all__ = ["Alert", "AlertThresholdsSpec"]
 

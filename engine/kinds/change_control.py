@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from engine.fields import MAX_MONEY, Count, Percent, StrictModel
+from riskctl.fields import MAX_MONEY, Count, Percent, StrictModel
 
 __all__ = ["ChangeBound", "ChangeControlSpec", "PathSelector"]
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.fields import (
+from riskctl.fields import (
     Count,
     DurationMs,
     Expression,

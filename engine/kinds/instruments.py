@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from engine.fields import MAX_MONEY, MAX_QTY, StrictModel, Symbol, VenueId
+from riskctl.fields import MAX_MONEY, MAX_QTY, StrictModel, Symbol, VenueId
 
 __all__ = ["InstrumentSpec", "InstrumentsSpec", "OrderType"]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.fields import MAX_QTY, Flag, Scope, StrictModel
+from riskctl.fields import MAX_QTY, Flag, Scope, StrictModel
 
 __all__ = ["Band", "BandSet", "InventoryBandsSpec"]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from engine.fields import (
+from riskctl.fields import (
     Bps,
     Count,
     DurationMs,

@@ -2,7 +2,7 @@
 
 :func:`lint_paths` loads what loads, then runs one check module after another over the
 documents that loaded; each check only yields bare findings. This dispatcher alone
-reads raw file text, applies inline waivers (:mod:`engine.lint.waivers`) and sorts:
+reads raw file text, applies inline waivers (:mod:`riskctl.lint.waivers`) and sorts:
 
 ==================  ============================================================
 ``expressions``     constant conditions, division by a value that can be 0
@@ -21,14 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import Diagnostic
-from engine.lint import changes, consistency, coverage, expressions, hygiene, reach, scopes
-from engine.lint.catalog import CATALOG
-from engine.lint.waivers import Waivers
-from engine.loader import LoadedPolicy, load_documents
-from engine.money import under_engine_decimal
-from engine.ruleset import check_bundle
-from engine.yamlio import TEST_SUFFIXES, iter_files, read_text
+from riskctl.errors import Diagnostic
+from riskctl.lint import changes, consistency, coverage, expressions, hygiene, reach, scopes
+from riskctl.lint.catalog import CATALOG
+from riskctl.lint.waivers import Waivers
+from riskctl.loader import LoadedPolicy, load_documents
+from riskctl.money import under_engine_decimal
+from riskctl.ruleset import check_bundle
+from riskctl.yamlio import TEST_SUFFIXES, iter_files, read_text
 
 __all__ = ["LintReport", "lint_bundles_of", "lint_paths", "lint_policies", "policy_directories"]
 

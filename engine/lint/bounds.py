@@ -19,10 +19,10 @@ from typing import Any, Union, get_args, get_origin
 import annotated_types
 from pydantic import BaseModel
 
-from engine.context import CONTEXTS
-from engine.expr import dotted_name
-from engine.lint.sets import ZERO, Interval
-from engine.symbols import Type, symbol_table
+from riskctl.context import CONTEXTS
+from riskctl.expr import dotted_name
+from riskctl.lint.sets import ZERO, Interval
+from riskctl.symbols import Type, symbol_table
 
 EXACT = "riskctl_exact"  # a float literal's node attribute: the Decimal the gate computes with
 

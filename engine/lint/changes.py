@@ -21,12 +21,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.bundle import canonical_json
-from engine.errors import Diagnostic, Location
-from engine.kinds import KINDS
-from engine.loader import LoadedPolicy
-from engine.policy import PolicyDocument
-from engine.yamlio import parse_yaml
+from riskctl.bundle import canonical_json
+from riskctl.errors import Diagnostic, Location
+from riskctl.kinds import KINDS
+from riskctl.loader import LoadedPolicy
+from riskctl.policy import PolicyDocument
+from riskctl.yamlio import parse_yaml
 
 __all__ = ["check"]
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from engine.expr import dotted_name
-from engine.lint.bounds import interval_of, number_literal
-from engine.lint.sets import Interval, NumberSet, StringSet, ValueSet
-from engine.symbols import symbol_table
+from riskctl.expr import dotted_name
+from riskctl.lint.bounds import interval_of, number_literal
+from riskctl.lint.sets import Interval, NumberSet, StringSet, ValueSet
+from riskctl.symbols import symbol_table
 
 __all__ = ["Atom", "Conditions", "meet"]
 

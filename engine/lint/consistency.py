@@ -11,12 +11,12 @@ import ast
 from collections.abc import Iterator
 from decimal import Decimal
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.expr import MAX_DEPTH, nesting_depth
-from engine.kinds import AlertThresholds, CircuitBreakers, InventoryBands, Rules
-from engine.kinds.inventory_bands import BandSet
-from engine.lint.documents import of_kind
-from engine.loader import LoadedPolicy
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.expr import MAX_DEPTH, nesting_depth
+from riskctl.kinds import AlertThresholds, CircuitBreakers, InventoryBands, Rules
+from riskctl.kinds.inventory_bands import BandSet
+from riskctl.lint.documents import of_kind
+from riskctl.loader import LoadedPolicy
 
 __all__ = ["check"]
 

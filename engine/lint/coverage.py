@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import Diagnostic
-from engine.kinds import RiskLimits
-from engine.limits import resolve_limits
-from engine.lint.documents import of_kind
-from engine.loader import LoadedPolicy
+from riskctl.errors import Diagnostic
+from riskctl.kinds import RiskLimits
+from riskctl.limits import resolve_limits
+from riskctl.lint.documents import of_kind
+from riskctl.loader import LoadedPolicy
 
 __all__ = ["REQUIRED", "check"]
 

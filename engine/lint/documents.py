@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TypeVar
 
-from engine.errors import Location
-from engine.expr import CheckedExpression, check_expression
-from engine.lint.bounds import EXACT
-from engine.loader import LoadedPolicy
-from engine.policy import PolicyDocument
-from engine.policy_expressions import Expression, expressions
-from engine.symbols import Type
+from riskctl.errors import Location
+from riskctl.expr import CheckedExpression, check_expression
+from riskctl.lint.bounds import EXACT
+from riskctl.loader import LoadedPolicy
+from riskctl.policy import PolicyDocument
+from riskctl.policy_expressions import Expression, expressions
+from riskctl.symbols import Type
 
 __all__ = ["Expression", "checked", "expressions", "locate_node", "of_kind"]
 
@@ -40,7 +40,7 @@ def checked(text: str, stage: str, expect: Type) -> CheckedExpression | None:
 def _attach_exact_literals(expr: CheckedExpression) -> None:
     """Give each float literal the exact Decimal the gate computes with (``1e-400`` is not 0.0).
 
-    Lint reasons about literals through :func:`engine.lint.bounds.number_literal`, which
+    Lint reasons about literals through :func:`riskctl.lint.bounds.number_literal`, which
     reads this; a float would round ``1e-400`` to 0 and overflow ``1e999`` to infinity.
     """
     for node in ast.walk(expr.tree):

@@ -1,7 +1,7 @@
 """Expression checks beyond the type checker: constant conditions and unguarded division.
 
-``engine.expr`` already refuses what cannot run (syntax, unknown names, wrong stage, type
-mismatches); :func:`engine.ruleset.check_bundle` reports those. These checks look at
+``riskctl.expr`` already refuses what cannot run (syntax, unknown names, wrong stage, type
+mismatches); :func:`riskctl.ruleset.check_bundle` reports those. These checks look at
 expressions that do check, using the context models' bounds:
 
 * ``expr.constant-condition``: a condition or part of one that is always true or always
@@ -18,14 +18,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from engine.errors import Diagnostic, Severity
-from engine.expr import dotted_name
-from engine.lint.bounds import interval_of
-from engine.lint.conditions import Atom, Conditions
-from engine.lint.documents import Expression, checked, expressions, locate_node
-from engine.lint.sets import ZERO, NumberSet
-from engine.loader import LoadedPolicy
-from engine.symbols import Type, symbol_table
+from riskctl.errors import Diagnostic, Severity
+from riskctl.expr import dotted_name
+from riskctl.lint.bounds import interval_of
+from riskctl.lint.conditions import Atom, Conditions
+from riskctl.lint.documents import Expression, checked, expressions, locate_node
+from riskctl.lint.sets import ZERO, NumberSet
+from riskctl.loader import LoadedPolicy
+from riskctl.symbols import Type, symbol_table
 
 __all__ = ["check", "constant_parts", "null_equalities", "risky_divisors"]
 

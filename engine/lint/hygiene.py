@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from engine.errors import Diagnostic, Location
-from engine.secrets import PEM_BEGIN, PEM_END, secrets_in_line
+from riskctl.errors import Diagnostic, Location
+from riskctl.secrets import PEM_BEGIN, PEM_END, secrets_in_line
 
 __all__ = ["check"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import Diagnostic, Severity
-from engine.fields import Scope
-from engine.kinds import (
+from riskctl.errors import Diagnostic, Severity
+from riskctl.fields import Scope
+from riskctl.kinds import (
     AlertThresholds,
     CircuitBreakers,
     Instruments,
@@ -27,10 +27,10 @@ from engine.kinds import (
     RiskLimits,
     Rules,
 )
-from engine.kinds.risk_limits import Conformance
-from engine.limits import resolve_limits
-from engine.lint.documents import of_kind
-from engine.loader import LoadedPolicy
+from riskctl.kinds.risk_limits import Conformance
+from riskctl.limits import resolve_limits
+from riskctl.lint.documents import of_kind
+from riskctl.loader import LoadedPolicy
 
 __all__ = ["check"]
 

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import ScopedLimits
-from engine.limits import resolve_limits
-from engine.lint.documents import of_kind
-from engine.loader import LoadedPolicy
-from engine.scope_index import scope_index
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.kinds import RiskLimits
+from riskctl.kinds.risk_limits import ScopedLimits
+from riskctl.limits import resolve_limits
+from riskctl.lint.documents import of_kind
+from riskctl.loader import LoadedPolicy
+from riskctl.scope_index import scope_index
 
 __all__ = ["TIGHTENING", "check", "universe"]
 

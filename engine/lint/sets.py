@@ -4,7 +4,7 @@ A condition like ``order.qty > 0`` constrains one term (``order.qty``) to a set 
 Intersecting that set with what the context model allows tells whether the condition can
 ever be false (or true); intersecting the sets of ``x > 5 and x < 3`` tells whether the
 conjunction can ever hold. Both set types are closed under intersection and under the
-negation of a single comparison, which is all :mod:`engine.lint.conditions` needs.
+negation of a single comparison, which is all :mod:`riskctl.lint.conditions` needs.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.lint.catalog import CATALOG
-from engine.validation import suggest
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.lint.catalog import CATALOG
+from riskctl.validation import suggest
 
 __all__ = ["Waiver", "Waivers", "parse"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from engine.builtins import BUILTIN_NAMES, LIMIT_RULES
-from engine.bundle import PolicyBundle
-from engine.kinds import RiskLimits, Rules
+from riskctl.builtins import BUILTIN_NAMES, LIMIT_RULES
+from riskctl.bundle import PolicyBundle
+from riskctl.kinds import RiskLimits, Rules
 
 __all__ = [
     "Coverage",

@@ -1,7 +1,7 @@
 """Find and load policy test files; every problem is a located diagnostic, nothing partial.
 
-A test file is read with :func:`engine.yamlio.read_yaml` and validated against
-:class:`~engine.policytest.model.PolicyTest`; then, once the policies are loaded (they
+A test file is read with :func:`riskctl.yamlio.read_yaml` and validated against
+:class:`~riskctl.policytest.model.PolicyTest`; then, once the policies are loaded (they
 supply defaults such as the instrument), each case's context is validated against its
 stage's context model. A context that does not validate is a problem in the file
 (``context.*`` at its line and column), not a failed case: a test that cannot be run says
@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.context import CONTEXTS, StageContext
-from engine.errors import Diagnostic, Location
-from engine.policytest.model import Case, PolicyTest
-from engine.validation import diagnostics_from, suggest
-from engine.yamlio import TEST_SUFFIXES, LoadedYaml, iter_files, missing_file, read_yaml
+from riskctl.context import CONTEXTS, StageContext
+from riskctl.errors import Diagnostic, Location
+from riskctl.policytest.model import Case, PolicyTest
+from riskctl.validation import diagnostics_from, suggest
+from riskctl.yamlio import TEST_SUFFIXES, LoadedYaml, iter_files, missing_file, read_yaml
 
 __all__ = [
     "TEST_SUFFIXES",
@@ -137,7 +137,7 @@ def load_test_file(path: Path) -> tuple[PolicyTestFile | None, list[Diagnostic]]
 def prepare(file: PolicyTestFile, build: ContextBuilder) -> tuple[PreparedFile, list[Diagnostic]]:
     """Validate every case's context with ``build``.
 
-    ``build`` is :meth:`engine.gate.Gate.context`: it fills in what the engine would (the
+    ``build`` is :meth:`riskctl.gate.Gate.context`: it fills in what the engine would (the
     instrument from the bundle) and validates as the gate does, so a case sees exactly
     what production would.
     """

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from engine.fields import Identifier, Stage, StrictModel
+from riskctl.fields import Identifier, Stage, StrictModel
 
 __all__ = [
     "Action",
@@ -35,7 +35,7 @@ Action = Literal[
     "pause_symbol",
     "alert",
 ]
-"""Every action a decision can carry (engine.decision.ACTIONS; a test keeps them equal)."""
+"""Every action a decision can carry (riskctl.decision.ACTIONS; a test keeps them equal)."""
 
 RuleId = Annotated[str, Field(min_length=1, max_length=63, examples=["max_order_qty"])]
 

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.bundle import PolicyBundle
-from engine.decision import Decision
-from engine.errors import Location
-from engine.gate import Gate
-from engine.policytest.coverage import Coverage, configured_limits, custom_rule_ids
-from engine.policytest.load import LoadedCase, PreparedFile
-from engine.policytest.model import Expectation
+from riskctl.bundle import PolicyBundle
+from riskctl.decision import Decision
+from riskctl.errors import Location
+from riskctl.gate import Gate
+from riskctl.policytest.coverage import Coverage, configured_limits, custom_rule_ids
+from riskctl.policytest.load import LoadedCase, PreparedFile
+from riskctl.policytest.model import Expectation
 
 __all__ = ["CaseResult", "FileResult", "RunResult", "check", "run_tests"]
 

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from engine.context import CONTEXTS
-from engine.policytest.model import PolicyTest
+from riskctl.context import CONTEXTS
+from riskctl.policytest.model import PolicyTest
 
 __all__ = ["policy_test_schema"]
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.bundle import PolicyBundle, load_bundle
-from engine.errors import Diagnostic, Location, PolicyLoadError
-from engine.gate import Gate
-from engine.policytest.coverage import builtin_rule_ids, custom_rule_ids
-from engine.policytest.load import (
+from riskctl.bundle import PolicyBundle, load_bundle
+from riskctl.errors import Diagnostic, Location, PolicyLoadError
+from riskctl.gate import Gate
+from riskctl.policytest.coverage import builtin_rule_ids, custom_rule_ids
+from riskctl.policytest.load import (
     PolicyTestFile,
     PreparedFile,
     find_test_files,
@@ -25,8 +25,8 @@ from engine.policytest.load import (
     prepare,
     unknown_rule_ids,
 )
-from engine.policytest.run import RunResult, run_tests
-from engine.yamlio import missing_file
+from riskctl.policytest.run import RunResult, run_tests
+from riskctl.yamlio import missing_file
 
 __all__ = ["Session", "run_paths"]
 

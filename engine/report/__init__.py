@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import Diagnostic
-from engine.report.github import render_github
-from engine.report.json_format import render_json
-from engine.report.sarif import render_sarif
-from engine.report.summary import LintSummary
-from engine.report.text import render_text
+from riskctl.errors import Diagnostic
+from riskctl.report.github import render_github
+from riskctl.report.json_format import render_json
+from riskctl.report.sarif import render_sarif
+from riskctl.report.summary import LintSummary
+from riskctl.report.text import render_text
 
 __all__ = ["LINT_FORMATS", "LintSummary", "render_lint"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import Diagnostic, Severity
-from engine.report.paths import relative_posix
+from riskctl.errors import Diagnostic, Severity
+from riskctl.report.paths import relative_posix
 
 __all__ = ["escape_data", "escape_property", "render_github"]
 

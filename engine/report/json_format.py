@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from engine.errors import Diagnostic
-from engine.report.summary import LintSummary
+from riskctl.errors import Diagnostic
+from riskctl.report.summary import LintSummary
 
 __all__ = ["render_json"]
 

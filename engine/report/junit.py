@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from decimal import Decimal
 
-from engine.policytest import CaseResult, Coverage, FileResult, RunResult
+from riskctl.policytest import CaseResult, Coverage, FileResult, RunResult
 
 __all__ = ["render_junit"]
 

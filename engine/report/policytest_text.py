@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from engine.policytest import CaseResult, FileResult, RunResult
-from engine.policytest.coverage import shown_percent
-from engine.report.text import paint
+from riskctl.policytest import CaseResult, FileResult, RunResult
+from riskctl.policytest.coverage import shown_percent
+from riskctl.report.text import paint
 
 __all__ = ["render_results", "render_summary", "summary_line"]
 

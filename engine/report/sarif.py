@@ -14,9 +14,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Diagnostic, Severity
-from engine.lint.catalog import CATALOG
-from engine.report.paths import uri_of
+from riskctl.errors import Diagnostic, Severity
+from riskctl.lint.catalog import CATALOG
+from riskctl.report.paths import uri_of
 
 __all__ = ["SARIF_SCHEMA", "SARIF_VERSION", "render_sarif", "sarif_log"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.errors import Diagnostic, Severity
+from riskctl.errors import Diagnostic, Severity
 
 __all__ = ["LintSummary"]
 

@@ -1,14 +1,14 @@
 """The text lint format, ``path:line:col: severity code: message (hint)``, and ANSI colour.
 
 Colour is decided by the caller (a terminal, and NO_COLOR unset or empty); without it the
-output is exactly :meth:`engine.errors.Diagnostic.format`, so tools can parse it.
+output is exactly :meth:`riskctl.errors.Diagnostic.format`, so tools can parse it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.errors import Diagnostic
+from riskctl.errors import Diagnostic
 
 __all__ = ["paint", "render_text"]
 

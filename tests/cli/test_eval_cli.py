@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from engine.context import STAGES
-from engine.lint import lint_paths
+from riskctl.context import STAGES
+from riskctl.lint import lint_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from clikit import REPO, riskctl
 
-from engine.lint import lint_paths
+from riskctl.lint import lint_paths
 
 BAD = REPO / "tests" / "data" / "bad"
 GOOD = REPO / "tests" / "data" / "good"

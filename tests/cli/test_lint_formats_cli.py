@@ -16,10 +16,10 @@ import pytest
 from jsonschema import Draft4Validator
 from ruamel.yaml import YAML
 
-from engine.cli import lint as lint_cli
-from engine.errors import Diagnostic, Location, Severity
-from engine.lint import LintReport
-from engine.lint.catalog import CATALOG
+from riskctl.cli import lint as lint_cli
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.lint import LintReport
+from riskctl.lint.catalog import CATALOG
 
 REPO = Path(__file__).resolve().parents[2]
 RISKCTL = Path(sys.executable).parent / "riskctl"

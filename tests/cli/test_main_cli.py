@@ -7,7 +7,7 @@ from importlib import metadata
 
 from clikit import riskctl
 
-from engine.cli.main import build_parser
+from riskctl.cli.main import build_parser
 
 
 def _parsers(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from clikit import REPO, riskctl
 
-from engine.bundle import load_bundle
+from riskctl.bundle import load_bundle
 
 DATA = REPO / "tests" / "data"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import main
-from engine.cli.test_cmd import _percent
+from riskctl.cli.main import main
+from riskctl.cli.test_cmd import _percent
 
 REPO = Path(__file__).resolve().parents[2]
 RISKCTL = Path(sys.executable).parent / "riskctl"

@@ -5,8 +5,8 @@ it reads the numbers from policies/risk-limits.yaml and policies/instruments.yam
 ruamel.yaml, resolves scopes by hand, and checks each limit, the venue's grid and size
 rules, the free balances, the order sanity rules and the two pre_trade rules of
 policies/rules.yaml in plain Python with Decimal (and Fraction where a quotient must be
-exact). It never imports engine.limits, engine.builtins, engine.ruleset, engine.codegen,
-engine.grid or engine.modify. Both must agree on every generated context: allowed or not,
+exact). It never imports riskctl.limits, riskctl.builtins, riskctl.ruleset, riskctl.codegen,
+riskctl.grid or riskctl.modify. Both must agree on every generated context: allowed or not,
 and which rules fired.
 
 What the reference knows of the gate's behaviour, from the README and the kinds' field
@@ -40,7 +40,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from engine import Gate
+from riskctl import Gate
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -2,7 +2,7 @@
 
 Real ccxt exchange objects are built offline (``ccxt.binance()``, ``ccxt.bitfinex()``) and
 given recorded market structures with ``set_markets``; nothing here touches the network.
-Their markets go through ``venues.instruments.instrument_from_market`` and the resulting
+Their markets go through ``riskctl.venues.instruments.instrument_from_market`` and the resulting
 grids are compared with ccxt over hypothesis-generated prices and quantities.
 
 ccxt's semantics (ccxt/base/exchange.py and ccxt/base/decimal_to_precision.py, ccxt 4.x):
@@ -43,10 +43,10 @@ from ccxt.base import decimal_to_precision as ccxt_precision
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from engine.context import Instrument
-from engine.grid import on_grid, snap
-from venues import instruments as venue_instruments
-from venues.instruments import instrument_from_market
+from riskctl.context import Instrument
+from riskctl.grid import on_grid, snap
+from riskctl.venues import instruments as venue_instruments
+from riskctl.venues.instruments import instrument_from_market
 
 D = Decimal
 

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Gate
-from engine.decision import Decision, Outcome, RuleHit
+from riskctl import Gate
+from riskctl.decision import Decision, Outcome, RuleHit
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "conformance"

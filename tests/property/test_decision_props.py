@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Decision, Gate, Outcome, RuleHit, combine
-from engine.decision import ACTIONS, BundleRef, sorted_actions
+from riskctl import Decision, Gate, Outcome, RuleHit, combine
+from riskctl.decision import ACTIONS, BundleRef, sorted_actions
 
 # -- combine -----------------------------------------------------------------------------------
 

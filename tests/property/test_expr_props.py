@@ -7,9 +7,9 @@ import keyword
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine.context import STAGES
-from engine.expr import check_expression
-from engine.symbols import Type, symbol_table
+from riskctl.context import STAGES
+from riskctl.expr import check_expression
+from riskctl.symbols import Type, symbol_table
 
 IDENT = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
     lambda s: not keyword.iskeyword(s)

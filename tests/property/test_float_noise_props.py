@@ -1,6 +1,6 @@
 """Binary-float noise is not off-grid; a real off-grid decimal stays off-grid.
 
-The definition (engine.grid.float_noise_of): a value is float noise of the grid point g when
+The definition (riskctl.grid.float_noise_of): a value is float noise of the grid point g when
 it is exactly the shortest repr of a float, lies within NOISE_ULPS units in the last place
 of that float from g, and the grid is coarser than twice that bound. Then the gate passes g.
 
@@ -18,8 +18,8 @@ from decimal import Decimal
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from engine.grid import NOISE_ULPS, float_noise_of, grid_value
-from engine.money import under_engine_decimal
+from riskctl.grid import NOISE_ULPS, float_noise_of, grid_value
+from riskctl.money import under_engine_decimal
 
 D = Decimal
 TICKS = [D("0.1"), D("0.01"), D("0.05"), D("0.5"), D("0.001"), D("0.00001"), D("1e-8"), D(1)]

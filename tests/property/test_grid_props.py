@@ -1,4 +1,4 @@
-"""Properties of price and quantity grids, in engine.grid and through the gate.
+"""Properties of price and quantity grids, in riskctl.grid and through the gate.
 
 * A value generated on the grid (k x increment, written with any number of trailing zeros)
   is always accepted.
@@ -22,9 +22,9 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from engine.decision import Decision, Outcome
-from engine.gate import Gate
-from engine.grid import on_grid, sig_digits, snap
+from riskctl.decision import Decision, Outcome
+from riskctl.gate import Gate
+from riskctl.grid import on_grid, sig_digits, snap
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "conformance"
@@ -80,7 +80,7 @@ def unit_of_last_digit(value: Decimal, digits: int) -> Decimal:
     return D(1).scaleb(value.adjusted() - digits + 1)
 
 
-# -- engine.grid -----------------------------------------------------------------------------
+# -- riskctl.grid -----------------------------------------------------------------------------
 
 
 @given(increments, multiples, zeros)

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.decision import Outcome
-from engine.gate import Gate
+from riskctl.decision import Outcome
+from riskctl.gate import Gate
 
 REPO = Path(__file__).resolve().parents[2]
 INSTRUMENTS = REPO / "tests" / "data" / "conformance" / "instruments.yaml"

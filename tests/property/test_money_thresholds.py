@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from engine import Gate, Outcome
+from riskctl import Gate, Outcome
 
 STEP = Decimal("1e-8")
 

@@ -1,7 +1,7 @@
 """Properties of the RiskLimits typed limits: inside the bounds loads exactly, outside is refused.
 
 Documents are built in memory and fed through the real loader (``load_file``) with the file
-read replaced by :func:`engine.yamlio.parse_yaml`, so each example costs one parse and one
+read replaced by :func:`riskctl.yamlio.parse_yaml`, so each example costs one parse and one
 validation. Every refusal must carry the right code and point at the value in the text.
 
 Decimals here have at most 15 significant digits: a YAML float is read through a binary
@@ -20,10 +20,10 @@ from unittest import mock
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from engine import loader
-from engine.errors import Diagnostic
-from engine.kinds import RiskLimits
-from engine.yamlio import parse_yaml
+from riskctl import loader
+from riskctl.errors import Diagnostic
+from riskctl.kinds import RiskLimits
+from riskctl.yamlio import parse_yaml
 
 MAX_MONEY = Decimal("1e10")
 MAX_QTY = Decimal("1e11")

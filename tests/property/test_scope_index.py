@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.kinds import RiskLimits
-from engine.kinds.risk_limits import LIMIT_FIELDS
-from engine.limits import resolve_limits
-from engine.scope_index import scope_index
+from riskctl.kinds import RiskLimits
+from riskctl.kinds.risk_limits import LIMIT_FIELDS
+from riskctl.limits import resolve_limits
+from riskctl.scope_index import scope_index
 
 VENUES = ["binance", "okx"]
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]

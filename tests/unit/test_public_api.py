@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import engine
+import riskctl
 
 EXPECTED = [
     "CONTEXTS",
@@ -31,9 +31,9 @@ EXPECTED = [
 
 
 def test_engine_exports_exactly_the_documented_names() -> None:
-    assert engine.__all__ == EXPECTED
+    assert riskctl.__all__ == EXPECTED
 
 
 def test_every_export_resolves() -> None:
-    for name in engine.__all__:
-        assert getattr(engine, name) is not None
+    for name in riskctl.__all__:
+        assert getattr(riskctl, name) is not None

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine import Gate
+from riskctl import Gate
 
 VENUES = [
     ("binance", "mm-binance-1", ["BTC/USDT", "ETH/USDT"]),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gatekit import make_gate, pre_trade
 
-from engine.errors import Diagnostic, Location, Severity
+from riskctl.errors import Diagnostic, Location, Severity
 
 
 def test_decision_attributes_are_the_keys_of_its_json(tmp_path: Path) -> None:

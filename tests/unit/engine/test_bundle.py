@@ -1,4 +1,4 @@
-"""engine.bundle: no partial bundles, a content hash blind to formatting, Kind/name versions."""
+"""riskctl.bundle: no partial bundles, a content hash blind to formatting, Kind/name versions."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from engine.bundle import PolicyBundle, canonical_json, load_bundle
-from engine.errors import PolicyLoadError
-from engine.kinds import RiskLimits, Rules
+from riskctl.bundle import PolicyBundle, canonical_json, load_bundle
+from riskctl.errors import PolicyLoadError
+from riskctl.kinds import RiskLimits, Rules
 
 REPO = Path(__file__).resolve().parents[3]
 POLICIES = REPO / "policies"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from gatekit import make_gate, pre_trade
 
-from engine import Outcome
+from riskctl import Outcome
 
 ODD_SYMBOLS = ["BTC²/USDT", "ＢＴＣ/USDT", "BTC٣/USDT", "Ⅻ/USDT"]
 

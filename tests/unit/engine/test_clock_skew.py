@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from gatekit import make_gate, pre_trade
 
-from engine.builtins import DEFAULT_CLOCK_SKEW_MS
-from engine.context import IngestContext, PreTradeContext
-from engine.decision import Outcome
+from riskctl.builtins import DEFAULT_CLOCK_SKEW_MS
+from riskctl.context import IngestContext, PreTradeContext
+from riskctl.decision import Outcome
 
 CODE = "market.clock_skew"
 

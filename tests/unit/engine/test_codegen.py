@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from engine.codegen import RuleCode, floor_div, floor_mod, generate
-from engine.context import MonitorContext, PreTradeContext
-from engine.expr import CheckedExpression, check_expression
-from engine.symbols import Type
+from riskctl.codegen import RuleCode, floor_div, floor_mod, generate
+from riskctl.context import MonitorContext, PreTradeContext
+from riskctl.expr import CheckedExpression, check_expression
+from riskctl.symbols import Type
 
 
 def checked(text: str, stage: str = "pre_trade") -> CheckedExpression:

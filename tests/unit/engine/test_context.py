@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.context import (
+from riskctl.context import (
     CONTEXTS,
     STAGES,
     FillContext,
@@ -16,7 +16,7 @@ from engine.context import (
     PreTradeContext,
     SignalContext,
 )
-from engine.money import ENGINE_DECIMAL
+from riskctl.money import ENGINE_DECIMAL
 
 
 def pre_trade_data(**parts: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from gatekit import make_gate, pre_trade
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Gate, Outcome
-from engine.context.base import MAX_PLACES
+from riskctl import Gate, Outcome
+from riskctl.context.base import MAX_PLACES
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from engine.decision import Decision, Outcome
-from engine.gate import Gate
+from riskctl.decision import Decision, Outcome
+from riskctl.gate import Gate
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "conformance"

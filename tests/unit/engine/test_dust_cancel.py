@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_mutation_gaps import CONFORMANCE, dust_exit
 
-from engine import Gate, Outcome
+from riskctl import Gate, Outcome
 
 
 def test_when_a_dust_exit_is_cancelled_then_the_position_stays_unclosable() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gatekit import make_gate, pre_trade
 
-from engine.money import ENGINE_DECIMAL
+from riskctl.money import ENGINE_DECIMAL
 
 THIRD_50 = "0." + "3" * 50  # 1/3 rounded to 50 significant digits
 

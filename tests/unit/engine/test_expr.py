@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import PolicyLoadError
-from engine.expr import MAX_NODES, check_expression
-from engine.gate import Gate
-from engine.symbols import Type
+from riskctl.errors import PolicyLoadError
+from riskctl.expr import MAX_NODES, check_expression
+from riskctl.gate import Gate
+from riskctl.symbols import Type
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -336,10 +336,10 @@ def test_when_powers_nest_then_the_expression_is_refused_or_evaluates_quickly(tm
         return
     script = textwrap.dedent(
         f"""
-        from engine.codegen import RuleCode, generate
-        from engine.context import PreTradeContext
-        from engine.expr import check_expression
-        from engine.symbols import Type
+        from riskctl.codegen import RuleCode, generate
+        from riskctl.context import PreTradeContext
+        from riskctl.expr import check_expression
+        from riskctl.symbols import Type
         checked, _ = check_expression({text!r}, "pre_trade", expect=Type.BOOL)
         ctx = PreTradeContext.model_validate({{
             "now_ms": 1,

@@ -11,7 +11,7 @@ import pytest
 # -- helpers ---------------------------------------------------------------------------
 from gatekit import make_gate, pre_trade
 
-from engine import Gate, IngestContext, Outcome, PreTradeContext
+from riskctl import Gate, IngestContext, Outcome, PreTradeContext
 
 EXIT = {"order": {"side": "sell", "qty": "4", "reduce_only": True}, "position": {"qty": "10"}}
 

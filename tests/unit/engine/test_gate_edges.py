@@ -9,7 +9,7 @@ from typing import Any
 
 from gatekit import make_gate
 
-from engine import Outcome
+from riskctl import Outcome
 
 
 def order(**changes: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""engine.grid: exact Decimal grids (tick sizes, steps, significant digits), no float tolerance."""
+"""riskctl.grid: exact Decimal grids (tick sizes, steps, significant digits), no float tolerance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.grid import on_grid, sig_digits, snap
+from riskctl.grid import on_grid, sig_digits, snap
 
 D = Decimal
 

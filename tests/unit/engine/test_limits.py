@@ -14,7 +14,7 @@ import pytest
 # -- helpers ---------------------------------------------------------------------------
 from gatekit import make_gate, pre_trade
 
-from engine import Outcome
+from riskctl import Outcome
 
 
 def opening(qty: str = "1", **parts: dict[str, Any]) -> dict[str, Any]:

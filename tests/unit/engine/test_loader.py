@@ -1,4 +1,4 @@
-"""engine.loader: every fixture's problems at exact line:column, generated bad files, names."""
+"""riskctl.loader: every fixture's problems at exact line:column, generated bad files, names."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Diagnostic, PolicyLoadError, Severity
-from engine.kinds import RiskLimits
-from engine.loader import load_documents, load_file, load_policies
-from engine.yamlio import MAX_FILE_BYTES
+from riskctl.errors import Diagnostic, PolicyLoadError, Severity
+from riskctl.kinds import RiskLimits
+from riskctl.loader import load_documents, load_file, load_policies
+from riskctl.yamlio import MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 LOADER_CODES = ("file.", "yaml.", "policy.")

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from gatekit import make_gate, pre_trade
 
-from engine import Gate, Outcome
-from engine.context import OrderSendContext, PreTradeContext
-from engine.decision import Decision
-from engine.expr import MAX_POWER, check_expression
-from engine.symbols import Type
+from riskctl import Gate, Outcome
+from riskctl.context import OrderSendContext, PreTradeContext
+from riskctl.decision import Decision
+from riskctl.expr import MAX_POWER, check_expression
+from riskctl.symbols import Type
 
 REPO = Path(__file__).resolve().parents[3]
 CONFORMANCE = REPO / "tests" / "data" / "conformance"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import Diagnostic, Location
-from engine.secrets import redact, secrets_in_line
-from engine.yamlio import parse_yaml
+from riskctl.errors import Diagnostic, Location
+from riskctl.secrets import redact, secrets_in_line
+from riskctl.yamlio import parse_yaml
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 TOKEN = "Zx9Kq2LmN8pR4sT6vW1yB3cD5eF7gH0j"  # noqa: S105  # a fake token to redact

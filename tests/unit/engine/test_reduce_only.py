@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from gatekit import make_gate, pre_trade
 
-from engine import Gate
-from engine.decision import Outcome
+from riskctl import Gate
+from riskctl.decision import Outcome
 
 CODE = "order.reduce_only_would_open"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine import Gate, Outcome
+from riskctl import Gate, Outcome
 
 LIMITS = """\
 apiVersion: riskctl/v1

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from engine import Gate, Outcome
-from engine.atomic import write_text_atomic
-from engine.bundle import load_bundle
-from engine.cli.output import write_report
-from engine.errors import PolicyLoadError, Severity
-from engine.lint import lint_paths, lint_policies
-from engine.serving import serving_problems
+from riskctl import Gate, Outcome
+from riskctl.atomic import write_text_atomic
+from riskctl.bundle import load_bundle
+from riskctl.cli.output import write_report
+from riskctl.errors import PolicyLoadError, Severity
+from riskctl.lint import lint_paths, lint_policies
+from riskctl.serving import serving_problems
 
 REPO = Path(__file__).resolve().parents[3]
 

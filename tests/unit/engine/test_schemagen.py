@@ -1,4 +1,4 @@
-"""engine.schemagen: committed schemas match the models, and they are what editors need."""
+"""riskctl.schemagen: committed schemas match the models, and they are what editors need."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 
-from engine.context import CONTEXTS
-from engine.context.base import DerivedModel
-from engine.kinds import KINDS
-from engine.schemagen import (
+from riskctl.context import CONTEXTS
+from riskctl.context.base import DerivedModel
+from riskctl.kinds import KINDS
+from riskctl.schemagen import (
     EXTRA_KEYWORDS,
     SCHEMA_DIALECT,
     _markdown,

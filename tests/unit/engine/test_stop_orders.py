@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.context import PreTradeContext
-from engine.decision import Decision, Outcome
-from engine.gate import Gate
+from riskctl.context import PreTradeContext
+from riskctl.decision import Decision, Outcome
+from riskctl.gate import Gate
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "conformance"

@@ -1,4 +1,4 @@
-"""engine.validation: stable codes, messages in full words, hints, and values kept exactly."""
+"""riskctl.validation: stable codes, messages in full words, hints, and values kept exactly."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from jsonschema import Draft202012Validator
 from pydantic import Field, ValidationError
 from ruamel.yaml import YAML
 
-from engine.errors import Diagnostic, Location
-from engine.fields import Count, Identifier, Money, Scope, StrictModel
-from engine.kinds import KINDS, RiskLimits
-from engine.loader import load_documents, load_file
-from engine.validation import CODES, diagnostics_from, field_label, suggest
+from riskctl.errors import Diagnostic, Location
+from riskctl.fields import Count, Identifier, Money, Scope, StrictModel
+from riskctl.kinds import KINDS, RiskLimits
+from riskctl.loader import load_documents, load_file
+from riskctl.validation import CODES, diagnostics_from, field_label, suggest
 
 REPO = Path(__file__).resolve().parents[3]
 BAD = REPO / "tests" / "data" / "bad"

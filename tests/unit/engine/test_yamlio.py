@@ -1,4 +1,4 @@
-"""engine.yamlio: size and encoding limits, YAML 1.2 scalars, located YAML errors, locate()."""
+"""riskctl.yamlio: size and encoding limits, YAML 1.2 scalars, located YAML errors, locate()."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import yamlio
-from engine.errors import Diagnostic, Location
-from engine.yamlio import (
+from riskctl import yamlio
+from riskctl.errors import Diagnostic, Location
+from riskctl.yamlio import (
     MAX_FILE_BYTES,
     MAX_NODES,
     LoadedYaml,

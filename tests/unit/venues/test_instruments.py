@@ -1,4 +1,4 @@
-"""venues.instruments.instrument_from_market: ccxt markets -> Instrument, in every mode.
+"""riskctl.venues.instruments.instrument_from_market: ccxt markets -> Instrument, in every mode.
 
 The market structures below are shaped like ccxt's ``load_markets()`` output (floats where
 ccxt gives floats, None where a venue reports nothing), recorded into the test: no network.
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from engine.context import Instrument, PreTradeContext
-from venues.instruments import (
+from riskctl.context import Instrument, PreTradeContext
+from riskctl.venues.instruments import (
     DECIMAL_PLACES,
     SIGNIFICANT_DIGITS,
     TICK_SIZE,

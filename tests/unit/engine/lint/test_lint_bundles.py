@@ -1,10 +1,10 @@
-"""engine.lint.policy_directories: which bundle each changed file belongs to (pre-commit)."""
+"""riskctl.lint.policy_directories: which bundle each changed file belongs to (pre-commit)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.lint import lint_bundles_of, policy_directories
+from riskctl.lint import lint_bundles_of, policy_directories
 
 
 def tree(root: Path, *files: str) -> Path:

@@ -6,9 +6,9 @@ import ast
 import re
 from pathlib import Path
 
-from engine.lint import lint_paths
-from engine.lint.catalog import CATALOG
-from engine.validation import CODES
+from riskctl.lint import lint_paths
+from riskctl.lint.catalog import CATALOG
+from riskctl.validation import CODES
 
 REPO = Path(__file__).resolve().parents[4]
 ENGINE = REPO / "engine"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.lint import lint_paths
+from riskctl.lint import lint_paths
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git executable")
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from engine.lint.bounds import field_interval, interval_of
-from engine.lint.conditions import Conditions
-from engine.lint.expressions import constant_parts, risky_divisors
-from engine.lint.sets import Interval, NumberSet, StringSet
+from riskctl.lint.bounds import field_interval, interval_of
+from riskctl.lint.conditions import Conditions
+from riskctl.lint.expressions import constant_parts, risky_divisors
+from riskctl.lint.sets import Interval, NumberSet, StringSet
 
 
 def body(text: str) -> ast.expr:

@@ -1,4 +1,4 @@
-"""engine.lint over the fixture sets: each bad file reports exactly what it declares."""
+"""riskctl.lint over the fixture sets: each bad file reports exactly what it declares."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Diagnostic
-from engine.lint import lint_paths
-from engine.lint.catalog import CATALOG
+from riskctl.errors import Diagnostic
+from riskctl.lint import lint_paths
+from riskctl.lint.catalog import CATALOG
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 # One corpus for the loader and lint: every file in tests/data/bad states what lint reports.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.lint import lint_paths
-from engine.lint.hygiene import check
+from riskctl.lint import lint_paths
+from riskctl.lint.hygiene import check
 
 HEADER = "apiVersion: riskctl/v1\nkind: ChangeControl\n"
 

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from engine.lint.expressions import null_equalities
+from riskctl.lint.expressions import null_equalities
 
 
 def found(stage: str, text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.lint import lint_paths
+from riskctl.lint import lint_paths
 
 LIMITS = """apiVersion: riskctl/v1
 kind: RiskLimits

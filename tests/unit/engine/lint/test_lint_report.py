@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from engine.errors import Diagnostic, Severity
-from engine.lint import LintReport, lint_paths
+from riskctl.errors import Diagnostic, Severity
+from riskctl.lint import LintReport, lint_paths
 
 REPO = Path(__file__).resolve().parents[4]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.lint import lint_paths
-from engine.lint.waivers import Waivers, parse
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.lint import lint_paths
+from riskctl.lint.waivers import Waivers, parse
 
 TODAY = dt.date(2026, 6, 1)
 

@@ -1,4 +1,4 @@
-"""engine.policytest.load: discovery, the policy-directory rule, located problems."""
+"""riskctl.policytest.load: discovery, the policy-directory rule, located problems."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.bundle import load_bundle
-from engine.gate import Gate
-from engine.policytest.load import (
+from riskctl.bundle import load_bundle
+from riskctl.gate import Gate
+from riskctl.policytest.load import (
     find_test_files,
     load_test_file,
     policies_for,
     prepare,
     unknown_rule_ids,
 )
-from engine.yamlio import iter_files
+from riskctl.yamlio import iter_files
 
 REPO = Path(__file__).resolve().parents[4]
 DATA = REPO / "tests" / "data" / "policytest"

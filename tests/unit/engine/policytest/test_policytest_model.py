@@ -1,4 +1,4 @@
-"""engine.policytest.model and schema: the test-file format, and the schema editors use."""
+"""riskctl.policytest.model and schema: the test-file format, and the schema editors use."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from engine.context import CONTEXTS, STAGES
-from engine.decision import ACTIONS
-from engine.fields import Stage
-from engine.policytest.model import Action, PolicyTest
-from engine.policytest.schema import policy_test_schema
-from engine.schemagen import generate_schemas
+from riskctl.context import CONTEXTS, STAGES
+from riskctl.decision import ACTIONS
+from riskctl.fields import Stage
+from riskctl.policytest.model import Action, PolicyTest
+from riskctl.policytest.schema import policy_test_schema
+from riskctl.schemagen import generate_schemas
 
 REPO = Path(__file__).resolve().parents[4]
 EXAMPLES = sorted((REPO / "policies" / "tests").glob("*.test.yaml"))

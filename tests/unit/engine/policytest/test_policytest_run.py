@@ -1,4 +1,4 @@
-"""engine.policytest.run, coverage and session: checks, coverage, and whole runs."""
+"""riskctl.policytest.run, coverage and session: checks, coverage, and whole runs."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from engine.bundle import load_bundle
-from engine.decision import Decision, Outcome, RuleHit
-from engine.policytest import Expectation, check, run_paths
-from engine.policytest.coverage import (
+from riskctl.bundle import load_bundle
+from riskctl.decision import Decision, Outcome, RuleHit
+from riskctl.policytest import Expectation, check, run_paths
+from riskctl.policytest.coverage import (
     Coverage,
     builtin_rule_ids,
     configured_limits,

@@ -1,4 +1,4 @@
-"""engine.report: the text, JSON and GitHub lint formats, and the summary they end with."""
+"""riskctl.report: the text, JSON and GitHub lint formats, and the summary they end with."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.report import LINT_FORMATS, LintSummary, render_lint
-from engine.report.github import escape_data, escape_property, render_github
-from engine.report.paths import relative_posix, uri_of
-from engine.report.text import paint, render_text
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.report import LINT_FORMATS, LintSummary, render_lint
+from riskctl.report.github import escape_data, escape_property, render_github
+from riskctl.report.paths import relative_posix, uri_of
+from riskctl.report.text import paint, render_text
 
 ROOT = Path("/work/repo")
 

@@ -1,15 +1,15 @@
-"""engine.report.junit and policytest_text: well-formed JUnit XML, readable text results."""
+"""riskctl.report.junit and policytest_text: well-formed JUnit XML, readable text results."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
-from engine.decision import Decision, Outcome, RuleHit
-from engine.errors import Location
-from engine.policytest import CaseResult, Coverage, FileResult, RunResult
-from engine.report.junit import render_junit
-from engine.report.policytest_text import render_results, render_summary, summary_line
+from riskctl.decision import Decision, Outcome, RuleHit
+from riskctl.errors import Location
+from riskctl.policytest import CaseResult, Coverage, FileResult, RunResult
+from riskctl.report.junit import render_junit
+from riskctl.report.policytest_text import render_results, render_summary, summary_line
 
 HIT = RuleHit("max_order_qty", "RiskLimits/book", "limit.max_order_qty", "error", "reject", "m")
 AUDIT = RuleHit("thin", "Rules/r", "rule.thin", "warning", "reject", "m", mode="audit")

@@ -1,4 +1,4 @@
-"""engine.report.sarif: SARIF 2.1.0 that validates against the official OASIS schema."""
+"""riskctl.report.sarif: SARIF 2.1.0 that validates against the official OASIS schema."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
-from engine.errors import Diagnostic, Location, Severity
-from engine.lint.catalog import CATALOG
-from engine.report.sarif import SARIF_SCHEMA, render_sarif, sarif_log
+from riskctl.errors import Diagnostic, Location, Severity
+from riskctl.lint.catalog import CATALOG
+from riskctl.report.sarif import SARIF_SCHEMA, render_sarif, sarif_log
 
 REPO = Path(__file__).resolve().parents[4]
 SCHEMA_FILE = REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
