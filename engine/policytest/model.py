@@ -46,8 +46,18 @@ class ExpectedModifications(StrictModel):
     qty: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="The quantity the order must be changed to, in base units."
     )
+    quote_qty: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description=(
+            "The quote-currency size a quote-sized order must be changed to (a clip of an"
+            " order given as quote_qty stays quote-sized)."
+        ),
+    )
     price: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
         default=None, description="The limit price the order must be moved to."
+    )
+    trigger_price: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="The stop trigger price the order must be moved to."
     )
 
 

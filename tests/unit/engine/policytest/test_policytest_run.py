@@ -79,6 +79,29 @@ def test_modifications_are_compared_exactly_and_only_for_the_fields_given() -> N
     )
 
 
+def test_a_quote_sized_clip_and_a_moved_trigger_can_be_expected_like_qty_and_price() -> None:
+    clipped = Decision(
+        "pre_trade",
+        Outcome.MODIFY,
+        ("clip", "round"),
+        (hit("max_order_notional", "clip"), hit("float_noise", "round")),
+        {"quote_qty": Decimal("120000"), "trigger_price": Decimal("64800.00")},
+    )
+    both = {"quote_qty": 120000, "trigger_price": 64800}
+
+    assert check(expect(outcome="modify", modifications=both), clipped) == ()
+    assert check(expect(outcome="modify", modifications={"qty": 1}), clipped) == (
+        "expected qty to be modified to 1; it was not modified",
+    )
+    assert check(
+        expect(outcome="modify", modifications={"quote_qty": 100, "trigger_price": 64801}),
+        clipped,
+    ) == (
+        "expected quote_qty to be modified to 100, got 120000",
+        "expected trigger_price to be modified to 64801, got 64800.00",
+    )
+
+
 # -- coverage --------------------------------------------------------------------------------
 
 
