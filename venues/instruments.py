@@ -17,8 +17,15 @@ from typing import Any
 
 from riskctl.context import Instrument
 from riskctl.fields import MAX_MONEY, MAX_QTY
+from riskctl.kinds.instruments import OrderType
 
-__all__ = ["DECIMAL_PLACES", "SIGNIFICANT_DIGITS", "TICK_SIZE", "instrument_from_market"]
+__all__ = [
+    "DECIMAL_PLACES",
+    "SIGNIFICANT_DIGITS",
+    "TICK_SIZE",
+    "instrument_from_market",
+    "order_types_from",
+]
 
 DECIMAL_PLACES = 2
 SIGNIFICANT_DIGITS = 3
@@ -29,13 +36,38 @@ TICK_SIZE = 4
 _AMOUNT_MODE = {"bitfinex": DECIMAL_PLACES}  # amounts: up to 8 decimals, not 8 digits
 _PRICE_MAX_DECIMALS = {"bitfinex": 8}  # prices: 5 significant digits AND at most 8 decimals
 
+# ccxt ``exchange.has`` capability -> the order type riskctl calls it. Only ``True`` counts:
+# ``"emulated"`` means ccxt fakes it client-side, so no such order reaches the venue.
+_ORDER_TYPE_CAPABILITIES: tuple[tuple[str, OrderType], ...] = (
+    ("createLimitOrder", "limit"),
+    ("createMarketOrder", "market"),
+    ("createStopMarketOrder", "stop_market"),
+    ("createStopLimitOrder", "stop_limit"),
+)
+
 _TYPES = {"spot": "spot", "margin": "spot", "swap": "swap", "future": "future", "option": "option"}
 
 
+def order_types_from(has: Mapping[str, Any]) -> tuple[OrderType, ...]:
+    """The order types a venue takes natively, from its ccxt ``exchange.has`` flags."""
+    return tuple(kind for flag, kind in _ORDER_TYPE_CAPABILITIES if has.get(flag) is True)
+
+
 def instrument_from_market(
-    market: Mapping[str, Any], *, venue: str, precision_mode: int, market_age_ms: int = 0
+    market: Mapping[str, Any],
+    *,
+    venue: str,
+    precision_mode: int,
+    market_age_ms: int = 0,
+    has: Mapping[str, Any] | None = None,
 ) -> Instrument:
-    """The Instrument the gate checks orders against, from one ccxt market."""
+    """The Instrument the gate checks orders against, from one ccxt market.
+
+    ``has`` is the exchange's ccxt ``has`` map; with it the instrument lists the order
+    types the venue takes (stops only where ccxt creates them natively). Without it the
+    instrument keeps the default, limit and market.
+    """
+    types = order_types_from(has) if has is not None else ()
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
     amount = limits.get("amount") or {}
@@ -60,6 +92,7 @@ def instrument_from_market(
         min_notional=_positive(cost.get("min")),
         max_notional=_positive(cost.get("max"), cap=MAX_MONEY),
         market_age_ms=market_age_ms,
+        **({"order_types": types} if types else {}),
     )
 
 

@@ -10,6 +10,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
+import ccxt
 import pytest
 
 from riskctl.context import Instrument, PreTradeContext
@@ -18,6 +19,7 @@ from riskctl.venues.instruments import (
     SIGNIFICANT_DIGITS,
     TICK_SIZE,
     instrument_from_market,
+    order_types_from,
 )
 
 D = Decimal
@@ -352,3 +354,33 @@ def test_instrument_when_converted_then_it_drives_the_context_grid_checks() -> N
     assert ctx.order.price_on_grid is False
     assert ctx.order.qty_on_grid is False
     assert ctx.order.type_supported is True
+
+
+def test_order_types_when_ccxt_creates_stops_natively_then_the_instrument_lists_them() -> None:
+    okx = instrument_from_market(
+        BINANCE_BTC_USDT, venue="okx", precision_mode=TICK_SIZE, has=ccxt.okx().has
+    )
+    binance = instrument_from_market(
+        BINANCE_BTC_USDT, venue="binance", precision_mode=TICK_SIZE, has=ccxt.binance().has
+    )
+
+    assert okx.order_types == ("limit", "market", "stop_market", "stop_limit")
+    # ccxt 4.x: binance creates stop-limit orders but has no createStopMarketOrder
+    assert binance.order_types == ("limit", "market", "stop_limit")
+
+
+def test_order_types_when_ccxt_only_emulates_a_type_then_it_is_not_listed() -> None:
+    has = {
+        "createLimitOrder": True,
+        "createMarketOrder": "emulated",
+        "createStopMarketOrder": None,
+        "createStopLimitOrder": False,
+    }
+
+    assert order_types_from(has) == ("limit",)
+    assert order_types_from({}) == ()
+    # a venue that says nothing keeps the default rather than an empty, invalid list
+    instrument = instrument_from_market(
+        BINANCE_BTC_USDT, venue="binance", precision_mode=TICK_SIZE, has={}
+    )
+    assert instrument.order_types == ("limit", "market")
