@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from riskctl.context import PreTradeContext, StageContext
-from riskctl.decision import Decision, Outcome, RuleHit, combine, combine_all, sorted_actions
+from riskctl.decision import Decision, DecisionBuilder, Outcome, RuleHit, combine
 from riskctl.errors import redact
-from riskctl.modify import ACTION_OF, modification
+from riskctl.modify import modification
 from riskctl.ruleset import ScopeProgram
 from riskctl.rulespec import RuleSpec
 
@@ -73,40 +73,40 @@ def decide(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any
 
 
 def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[Any]) -> Decision:
-    if not fired:
-        return Decision(stage, Outcome.ALLOW)
+    """Every fired rule's part, combined in one pass into one Decision."""
+    builder = DecisionBuilder(stage)
     specs = program.specs
-    return combine_all(
-        [
-            _error_decision(stage, specs[item[0]], ctx, item[1])
-            if isinstance(item, tuple)
-            else _hit_decision(stage, specs[item], ctx)
-            for item in fired
-        ]
-    )
+    for item in fired:
+        if type(item) is tuple:
+            _add_error(builder, specs[item[0]], ctx, item[1])
+        else:
+            _add_hit(builder, specs[item], ctx)
+    return builder.build()
 
 
-def _hit_decision(stage: str, spec: RuleSpec, ctx: StageContext) -> Decision:
-    values = _values(spec, ctx)
+def _add_hit(builder: DecisionBuilder, spec: RuleSpec, ctx: StageContext) -> None:
     hit = RuleHit(
-        rule_id=spec.rule_id,
-        policy=spec.policy,
-        code=spec.code,
-        severity=spec.severity,
-        action=ACTION_OF[spec.modify] if spec.modify else spec.action,
-        message=spec.message,
-        values=values,
-        mode=_mode(spec),
+        spec.rule_id,
+        spec.policy,
+        spec.code,
+        spec.severity,
+        spec.hit_action,
+        spec.message,
+        _values(spec, ctx),
+        spec.mode,
     )
     if not spec.enforced:
-        return Decision(stage, Outcome.ALLOW, (), (hit,))
-    if spec.action in _ALLOWING or _exit_passes(spec, ctx):
-        return Decision(stage, Outcome.ALLOW, (spec.action,), (hit,))
-    if spec.modify and isinstance(ctx, PreTradeContext):
-        fixed = modification(spec, ctx)
+        builder.add(Outcome.ALLOW, (), (hit,))
+    elif spec.action in _ALLOWING or _exit_passes(spec, ctx):
+        builder.add(Outcome.ALLOW, (spec.action,), (hit,))
+    else:
+        fixed = (
+            modification(spec, ctx) if spec.modify and isinstance(ctx, PreTradeContext) else None
+        )
         if fixed is not None:
-            return Decision(stage, Outcome.MODIFY, (ACTION_OF[spec.modify],), (hit,), fixed)
-    return Decision(stage, Outcome.REJECT, sorted_actions(("reject", spec.action)), (hit,))
+            builder.add(Outcome.MODIFY, (spec.hit_action,), (hit,), fixed)
+        else:
+            builder.add(Outcome.REJECT, spec.reject_actions, (hit,))
 
 
 def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:
@@ -135,7 +135,9 @@ def _evaluate_fixed(
     return _combined(stage, program, fixed, fired)
 
 
-def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseException) -> Decision:
+def _add_error(
+    builder: DecisionBuilder, spec: RuleSpec, ctx: StageContext, exc: BaseException
+) -> None:
     """An enforced rule that raised rejects (fail closed); an audit rule records that it would."""
     values = _values(spec, ctx)
     reason = _explain_error(exc, values)
@@ -148,11 +150,12 @@ def _error_decision(stage: str, spec: RuleSpec, ctx: StageContext, exc: BaseExce
         action="reject",
         message=f"rule {spec.rule_id} could not be evaluated ({reason}); {consequence}",
         values=values,
-        mode=_mode(spec),
+        mode=spec.mode,
     )
-    if not spec.enforced:
-        return Decision(stage, Outcome.ALLOW, (), (hit,))
-    return Decision(stage, Outcome.REJECT, ("reject",), (hit,))
+    if spec.enforced:
+        builder.add(Outcome.REJECT, ("reject",), (hit,))
+    else:
+        builder.add(Outcome.ALLOW, (), (hit,))
 
 
 def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
@@ -178,7 +181,3 @@ def _values(spec: RuleSpec, ctx: StageContext) -> dict[str, Any]:
         values["limit"] = spec.limit
         values["scope"] = spec.scope_label
     return values
-
-
-def _mode(spec: RuleSpec) -> str:
-    return "enforce" if spec.enforced else "audit"

@@ -45,7 +45,12 @@ ACTIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+# RuleHit and Decision are plain slotted dataclasses, not frozen ones: a frozen
+# dataclass's __init__ costs about 0.9 µs against 0.2 µs, on every decision and every hit
+# in the hot path. Treat both as read-only values; the gate never reuses one it returned.
+
+
+@dataclass(slots=True)
 class RuleHit:
     """One rule that fired (or failed), what it saw, and its mode: ``enforce`` or ``audit``.
 
@@ -88,7 +93,7 @@ class BundleRef:
 _NO_BUNDLE = BundleRef()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     """The gate's answer for one stage evaluation.
 
@@ -129,11 +134,60 @@ class Decision:
 
 _FIX_ACTIONS = frozenset({"clip", "round"})
 _SHOWN = Decimal("1e-12")  # places shown for a computed value; the decision used it in full
+_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
 
 
 def sorted_actions(actions: Iterable[str]) -> tuple[str, ...]:
-    unique = set(actions)
-    return tuple(a for a in ACTIONS if a in unique) + tuple(sorted(unique - set(ACTIONS)))
+    """Each action once, in the canonical order (any unknown action after, by name)."""
+    return tuple(sorted(set(actions), key=lambda a: (_RANK.get(a, len(ACTIONS)), a)))
+
+
+class DecisionBuilder:
+    """Accumulates parts of a decision in one pass and builds the Decision once.
+
+    The one place the combining rules live: the most restrictive outcome wins, actions
+    are unioned, the smaller of two values for a modified field is kept, and a reject
+    drops every modification and fix action (a rejected order is not sent, clipped or not).
+    """
+
+    __slots__ = ("_actions", "_hits", "_modifications", "_outcome", "stage")
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self._outcome = Outcome.ALLOW
+        self._actions: list[str] = []
+        self._hits: list[RuleHit] = []
+        self._modifications: dict[str, Decimal] = {}
+
+    def add(
+        self,
+        outcome: Outcome,
+        actions: Sequence[str],
+        hits: Sequence[RuleHit],
+        modifications: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        self._outcome = max(self._outcome, outcome)
+        self._actions += actions
+        self._hits += hits
+        if modifications:
+            mine = self._modifications
+            for key, value in modifications.items():
+                mine[key] = min(value, mine[key]) if key in mine else value
+
+    def build(self, bundle: BundleRef = _NO_BUNDLE, eval_us: float = 0.0) -> Decision:
+        actions, modifications = self._actions, self._modifications
+        if self._outcome is Outcome.REJECT:
+            modifications = {}
+            actions = [a for a in actions if a not in _FIX_ACTIONS]
+        return Decision(
+            self.stage,
+            self._outcome,
+            tuple(actions) if len(actions) <= 1 else sorted_actions(actions),
+            tuple(self._hits),
+            modifications,
+            bundle,
+            eval_us,
+        )
 
 
 def combine(first: Decision, second: Decision) -> Decision:
@@ -142,29 +196,13 @@ def combine(first: Decision, second: Decision) -> Decision:
 
 
 def combine_all(decisions: Sequence[Decision]) -> Decision:
-    """``combine`` over many decisions in one pass (the gate's path when several rules fire)."""
-    first = decisions[0]
-    modifications: dict[str, Decimal] = {}
-    outcome = Outcome.ALLOW
-    actions: list[str] = []
-    hits: list[RuleHit] = []
+    """``combine`` over many decisions in one pass."""
+    builder = DecisionBuilder(decisions[0].stage)
     for decision in decisions:
-        for key, value in decision.modifications.items():
-            modifications[key] = min(value, modifications[key]) if key in modifications else value
-        outcome = max(outcome, decision.outcome)
-        actions += decision.actions
-        hits += decision.hits
-    if outcome is Outcome.REJECT:  # a rejected order is not sent, clipped or not
-        modifications = {}
-        actions = [a for a in actions if a not in _FIX_ACTIONS]
-    return Decision(
-        stage=first.stage,
-        outcome=outcome,
-        actions=sorted_actions(actions),
-        hits=tuple(hits),
-        modifications=modifications,
-        bundle=next((d.bundle for d in decisions if d.bundle.hash), _NO_BUNDLE),
-        eval_us=sum(d.eval_us for d in decisions),
+        builder.add(decision.outcome, decision.actions, decision.hits, decision.modifications)
+    return builder.build(
+        next((d.bundle for d in decisions if d.bundle.hash), _NO_BUNDLE),
+        sum(d.eval_us for d in decisions),
     )
 
 

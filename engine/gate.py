@@ -120,15 +120,10 @@ class Gate:
             decision = failure(
                 stage, "gate.error", f"evaluation failed: {type(exc).__name__}: {exc}"
             )
-        return Decision(
-            stage=decision.stage,
-            outcome=decision.outcome,
-            actions=decision.actions,
-            hits=decision.hits,
-            modifications=decision.modifications,
-            bundle=rules.ref,
-            eval_us=(time.perf_counter_ns() - start) / 1000,
-        )
+        # Each decision above is fresh, built for this call alone: stamp it, do not copy it.
+        decision.bundle = rules.ref
+        decision.eval_us = (time.perf_counter_ns() - start) / 1000
+        return decision
 
     # -- reload --------------------------------------------------------------------
 

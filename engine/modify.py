@@ -19,7 +19,7 @@ from decimal import ROUND_FLOOR, Decimal, localcontext
 from riskctl.context import PreTradeContext
 from riskctl.context.pre_trade import DEFAULT_STEP
 from riskctl.grid import snap
-from riskctl.rulespec import RuleSpec
+from riskctl.rulespec import RuleSpec, fix_action
 
 __all__ = ["ACTION_OF", "modification"]
 
@@ -146,4 +146,4 @@ _FIXES: dict[str, Fix] = {
 }
 
 # The action a hit reports when its fix applies.
-ACTION_OF = {name: ("round" if name.startswith("round") else "clip") for name in _FIXES}
+ACTION_OF = {name: fix_action(name) for name in _FIXES}

@@ -8,10 +8,16 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from riskctl.decision import sorted_actions
 from riskctl.expr import CheckedExpression
 from riskctl.fields import Scope
 
-__all__ = ["RuleSpec"]
+__all__ = ["RuleSpec", "fix_action"]
+
+
+def fix_action(modify: str) -> str:
+    """The action a hit reports when its fix applies: ``round_*`` fixes round, others clip."""
+    return "round" if modify.startswith("round") else "clip"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +43,16 @@ class RuleSpec:
     scope_label: str = ""
     modify: str | None = None
     readers: tuple[tuple[str, Callable[[Any], Any]], ...] = field(init=False, repr=False)
+    # What a hit of this rule reports, computed once here rather than on every hit.
+    mode: str = field(init=False, repr=False)
+    hit_action: str = field(init=False, repr=False)
+    reject_actions: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Getters for the values a hit reports, built once instead of on every hit.
         readers = tuple((path, attrgetter(path)) for path in self.expr.fields)
         object.__setattr__(self, "readers", readers)
+        object.__setattr__(self, "mode", "enforce" if self.enforced else "audit")
+        hit_action = fix_action(self.modify) if self.modify else self.action
+        object.__setattr__(self, "hit_action", hit_action)
+        object.__setattr__(self, "reject_actions", sorted_actions(("reject", self.action)))
