@@ -14,12 +14,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
-from riskctl.codegen import Compiled, RuleCode, generate
-from riskctl.context import STAGES
+from riskctl.codegen import Compiled, RuleCode, plan
+from riskctl.context import CONTEXTS, STAGES
 from riskctl.context.pre_trade import Instrument
 from riskctl.decision import BundleRef
 from riskctl.errors import Diagnostic, Location, PolicyLoadError
@@ -40,10 +40,10 @@ class ScopeProgram:
 
     specs: tuple[RuleSpec, ...]
     compiled: Compiled
+    run: Callable[[Any, list[Any]], None] = field(init=False, repr=False)  # compiled.run
 
-    @property
-    def run(self) -> Callable[[Any, list[Any]], None]:
-        return self.compiled.run
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", self.compiled.run)  # one load on the hot path
 
 
 @under_engine_decimal  # building specs computes (fee factors); never in the caller's context
@@ -76,10 +76,11 @@ class RuleSet:
             for spec in document.spec.instruments
         }
         self.universe = frozenset(p for d in self.limit_documents for p in d.spec.pairs())
-        self._programs: dict[tuple[str, str, str], ScopeProgram] = {}
+        # (stage, venue, symbol) -> program; read directly by the gate's hot path
+        self.programs: dict[tuple[str, str, str], ScopeProgram] = {}
         # Generated code by what it tests: scopes with the same rules share one function,
         # so an order for a symbol outside the universe never compiles anything new.
-        self._compiled: dict[tuple[tuple[str, str, bool], ...], Compiled] = {}
+        self._compiled: dict[tuple[object, ...], Compiled] = {}
         self._lock = threading.Lock()
         # Generated functions are named by a counter, never by user text: a symbol such as
         # ``BTC²/USDT`` is alphanumeric to str.isalnum() but no Python identifier.
@@ -88,13 +89,13 @@ class RuleSet:
     def program(self, stage: str, venue: str, symbol: str) -> ScopeProgram:
         """The program for one scope: cached for the universe, rebuilt (not recompiled) else."""
         key = (stage, venue, symbol)
-        found = self._programs.get(key)
+        found = self.programs.get(key)
         if found is not None:
             return found
         with self._lock:
             built = self._build(stage, venue, symbol)
             if (venue, symbol) in self.universe:  # a bounded set: unknown pairs are not kept
-                self._programs[key] = built
+                self.programs[key] = built
             return built
 
     def instrument(self, venue: str, symbol: str) -> Instrument | None:
@@ -118,12 +119,14 @@ class RuleSet:
             specs = builtin_specs(self.limit_documents, venue, symbol) + specs
         elif stage == "order_send":
             specs = send_specs(self.limit_documents, venue, symbol) + specs
-        signature = tuple((s.stage, s.expr.text, s.exits_exempt) for s in specs)
-        compiled = self._compiled.get(signature)
+        # Written for this scope (what its venue and symbol decide is folded away), keyed by
+        # the code that results, so scopes that differ only in such facts share a function.
+        known = dict(zip(CONTEXTS[stage].SCOPE_FIELDS, (venue, symbol), strict=True))
+        program = plan([RuleCode(s.expr, s.exits_exempt) for s in specs], known=known)
+        compiled = self._compiled.get(program.signature)
         if compiled is None:
-            codes = [RuleCode(s.expr, s.exits_exempt) for s in specs]
-            compiled = generate(codes, name=f"{stage}_{next(self._names)}")
-            self._compiled[signature] = compiled
+            compiled = program.compile(f"{stage}_{next(self._names)}")
+            self._compiled[program.signature] = compiled
         return ScopeProgram(tuple(specs), compiled)
 
 

@@ -38,6 +38,7 @@ class Field:
     nullable: bool
     choices: tuple[str, ...] = ()
     description: str = ""
+    decimal: bool = False  # a Decimal (not an int): code generation binds literals to match
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,8 @@ def _walk(
         if get_origin(annotation) in (list, tuple, dict):
             continue  # collections are not expression values; derived fields summarise them
         kind, choices = _type_of(annotation)
-        fields[path] = Field(path, kind, nullable, choices, info.description or "")
+        decimal = _bare(annotation) is Decimal
+        fields[path] = Field(path, kind, nullable, choices, info.description or "", decimal)
 
 
 def _strip_none(annotation: Any) -> tuple[Any, bool]:
@@ -99,11 +101,16 @@ def _strip_none(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _type_of(annotation: Any) -> tuple[Type, tuple[str, ...]]:
+def _bare(annotation: Any) -> Any:
     # Annotated[...] metadata is already stripped by pydantic from field annotations,
     # but nested Annotated (inside Optional) is not.
     while hasattr(annotation, "__metadata__"):
         annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _type_of(annotation: Any) -> tuple[Type, tuple[str, ...]]:
+    annotation = _bare(annotation)
     if get_origin(annotation) is Literal:
         return Type.STR, tuple(str(a) for a in get_args(annotation))
     if annotation is bool:

@@ -105,6 +105,8 @@ class StageContext(ContextModel):
     """Fields every stage carries."""
 
     STAGE: ClassVar[str] = ""
+    # The field paths scope_key() reads: a program built for one (venue, symbol) knows them.
+    SCOPE_FIELDS: ClassVar[tuple[str, str]] = ("", "")
     now_ms: Ms = Field(description="Evaluation time, epoch milliseconds, from the engine's clock.")
     state: State = Field(default_factory=State, description="Trading state and kill switch.")
 

@@ -68,6 +68,8 @@ class IngestContext(StageContext):
     event: Event = Field(description="The event.")
     feed: Feed = Field(default_factory=Feed, description="Feed memory for sequence and duplicates.")
 
+    SCOPE_FIELDS = ("event.venue", "event.symbol")
+
     def scope_key(self) -> tuple[str, str]:
         return (self.event.venue, self.event.symbol)
 
@@ -132,6 +134,8 @@ class SignalContext(StageContext):
         description="Whether the strategy is enabled and how much of its loss budget is spent.",
     )
     data: DataHealth = Field(default_factory=DataHealth, description="Data quality.")
+
+    SCOPE_FIELDS = ("signal.venue", "signal.symbol")
 
     def scope_key(self) -> tuple[str, str]:
         return (self.signal.venue, self.signal.symbol)

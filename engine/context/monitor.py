@@ -46,5 +46,7 @@ class MonitorContext(StageContext):
     inventory: Inventory = Field(default_factory=Inventory, description="Inventory.")
     health: Health = Field(default_factory=Health, description="Liveness.")
 
+    SCOPE_FIELDS = ("venue", "symbol")
+
     def scope_key(self) -> tuple[str, str]:
         return (self.venue, self.symbol)

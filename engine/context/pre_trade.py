@@ -266,6 +266,8 @@ class PreTradeContext(StageContext):
         ),
     )
 
+    SCOPE_FIELDS = ("order.venue", "order.symbol")
+
     def scope_key(self) -> tuple[str, str]:
         return (self.order.venue, self.order.symbol)
 

@@ -72,6 +72,8 @@ class OrderSendContext(StageContext):
         description="What the venue accepts for the symbol; filled from the bundle when omitted.",
     )
 
+    SCOPE_FIELDS = ("request.venue", "request.symbol")
+
     def scope_key(self) -> tuple[str, str]:
         return (self.request.venue, self.request.symbol)
 
@@ -133,6 +135,8 @@ class FillContext(StageContext):
     fill: Fill = Field(description="The fill.")
     order: FilledOrder = Field(default_factory=FilledOrder, description="Its order.")
     books: Books = Field(description="Positions after the fill.")
+
+    SCOPE_FIELDS = ("fill.venue", "fill.symbol")
 
     def scope_key(self) -> tuple[str, str]:
         return (self.fill.venue, self.fill.symbol)
