@@ -47,6 +47,11 @@ class DustLedger:
     def __bool__(self) -> bool:
         return bool(self._sizes)
 
+    @property
+    def sizes(self) -> dict[tuple[str, str], Decimal]:
+        """The live ledger, for a truth test on the hot path (read-only: use snapshot)."""
+        return self._sizes
+
     def snapshot(self) -> dict[tuple[str, str], Decimal]:
         with self._lock:
             return dict(self._sizes)

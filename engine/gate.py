@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, setcontext
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -23,7 +23,7 @@ from riskctl.decision import Decision, Outcome
 from riskctl.dust import DustLedger
 from riskctl.errors import Diagnostic, Location, PolicyLoadError, redact
 from riskctl.kinds import RiskLimits
-from riskctl.money import under_engine_decimal
+from riskctl.money import enter_engine_decimal, under_engine_decimal
 from riskctl.ruleset import compile_bundle
 from riskctl.serving import serving_problems
 from riskctl.validation import diagnostics_from
@@ -85,9 +85,16 @@ class Gate:
 
     # -- evaluation ----------------------------------------------------------------
 
-    @under_engine_decimal
     def evaluate(self, stage: str, context: StageContext | Mapping[str, Any]) -> Decision:
         """Decide one context at ``stage``. Never raises; any failure is a reject."""
+        saved = enter_engine_decimal()  # inlined under_engine_decimal: this is the hot path
+        try:
+            return self._evaluate(stage, context)
+        finally:
+            if saved is not None:
+                setcontext(saved)
+
+    def _evaluate(self, stage: str, context: StageContext | Mapping[str, Any]) -> Decision:
         start = time.perf_counter_ns()
         rules = self._rules  # one read: a concurrent reload cannot mix two bundles
         try:
@@ -99,11 +106,16 @@ class Gate:
             fired: list[Any] = []
             # A cancel is never blocked: it runs no rules, so it is decided before any
             # program is looked up or built (nothing about its symbol can make it fail).
-            program = None if ctx.is_cancel() else rules.program(stage, *ctx.scope_key())
-            if program is not None:
+            if ctx.is_cancel():
+                program = None
+            else:
+                venue, symbol = ctx.scope_key()
+                program = rules.programs.get((stage, venue, symbol)) or rules.program(
+                    stage, venue, symbol
+                )
                 program.run(ctx, fired)
             if not fired:
-                if self._dust:  # only while some position is known to be dust
+                if self._dust.sizes:  # only while some position is known to be dust
                     self._dust.note(ctx, Decision(stage, _ALLOW))
                 elapsed_us = (time.perf_counter_ns() - start) / 1000
                 return Decision(stage, _ALLOW, (), (), _NONE, rules.ref, elapsed_us)

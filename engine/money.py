@@ -16,7 +16,13 @@ import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-__all__ = ["ENGINE_DECIMAL", "derivation", "engine_context", "under_engine_decimal"]
+__all__ = [
+    "ENGINE_DECIMAL",
+    "derivation",
+    "engine_context",
+    "enter_engine_decimal",
+    "under_engine_decimal",
+]
 
 ENGINE_DECIMAL = decimal.Context(
     prec=50,
@@ -25,6 +31,7 @@ ENGINE_DECIMAL = decimal.Context(
 )
 
 _local = threading.local()
+_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -42,20 +49,37 @@ def _thread_context() -> decimal.Context:
     return context
 
 
+def enter_engine_decimal() -> decimal.Context | None:
+    """Switch this thread to the engine context; the caller's, to restore, or None.
+
+    For the one hot path (``Gate.evaluate``) that cannot afford a decorator's call:
+    ``saved = enter_engine_decimal()`` ... ``finally: if saved is not None:
+    decimal.setcontext(saved)``. Everything else uses :func:`under_engine_decimal`.
+    """
+    saved = _getcontext()
+    mine = getattr(_local, "context", None) or _thread_context()
+    if saved is mine:
+        return None
+    _setcontext(mine)
+    return saved
+
+
 def under_engine_decimal(func: Callable[P, R]) -> Callable[P, R]:
     """Run ``func`` under the engine's decimal context; the caller's is restored after."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        saved = decimal.getcontext()
-        mine = _thread_context()
+        # Called on every evaluation: the C functions bound once, the thread's copy read
+        # straight off the thread-local.
+        saved = _getcontext()
+        mine = getattr(_local, "context", None) or _thread_context()
         if saved is mine:
             return func(*args, **kwargs)
-        decimal.setcontext(mine)
+        _setcontext(mine)
         try:
             return func(*args, **kwargs)
         finally:
-            decimal.setcontext(saved)
+            _setcontext(saved)
 
     return wrapper
 
