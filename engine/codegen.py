@@ -63,6 +63,7 @@ class ProgramPlan:
     tests: tuple[str | None, ...]  # None: the rule can never fire in this scope
     fields: tuple[tuple[str, str], ...]  # (path, local)
     constants: tuple[tuple[str, Decimal], ...]
+    temps: int = 0  # shared subexpressions t0..t(n-1), computed at first use
 
     @property
     def signature(self) -> tuple[object, ...]:
@@ -84,8 +85,10 @@ def plan(rules: Sequence[RuleCode], *, known: Mapping[str, str] | None = None) -
     """Rewrite ``rules`` for a scope whose ``known`` field paths hold fixed values."""
     fields: dict[str, str] = {}
     constants: dict[str, Decimal] = {}
-    tests = tuple(_test_source(rule.expr, fields, constants, known or {}) for rule in rules)
-    return ProgramPlan(tuple(rules), tests, tuple(fields.items()), tuple(constants.items()))
+    trees = [_test_tree(rule.expr, fields, constants, known or {}) for rule in rules]
+    temps = _share_subexpressions([t for t in trees if t is not None])
+    tests = tuple(None if tree is None else ast.unparse(tree) for tree in trees)
+    return ProgramPlan(tuple(rules), tests, tuple(fields.items()), tuple(constants.items()), temps)
 
 
 def generate(
@@ -110,10 +113,20 @@ def _compile(program: ProgramPlan, name: str) -> Compiled:
     reads = {path: var for path, var in fields.items() if var in used or path == exit_field}
 
     params = ", ".join(
-        ["c", "fired", *(f"{k}={k}" for k in constants), "D=D", "FLOORDIV=FLOORDIV", "MOD=MOD"]
+        [
+            "c",
+            "fired",
+            *(f"{k}={k}" for k in constants),
+            "D=D",
+            "FLOORDIV=FLOORDIV",
+            "MOD=MOD",
+            "U=U",
+        ]
     )
     lines = [f"def {name}({params}):"]
     lines += _prologue(reads, _optional_objects(program.rules))
+    if program.temps:
+        lines.append("    " + " = ".join(f"t{i}" for i in range(program.temps)) + " = U")
     in_exit_block = False
     for index, rule, test in live:
         # Consecutive rules that exits skip share one `if not is_exit:` test.
@@ -138,6 +151,7 @@ def _compile(program: ProgramPlan, name: str) -> Compiled:
         "D": Decimal,
         "FLOORDIV": floor_div,
         "MOD": floor_mod,
+        "U": _UNSET,
         **constants,
         "__builtins__": _BUILTINS,
     }
@@ -145,6 +159,7 @@ def _compile(program: ProgramPlan, name: str) -> Compiled:
     return Compiled(namespace[name], source)
 
 
+_UNSET = object()  # a shared subexpression not computed yet in this evaluation
 _NAMES = re.compile(r"\bv\d+\b")
 
 
@@ -195,18 +210,109 @@ def floor_mod(a: Decimal | int, b: Decimal | int) -> Decimal:
 _BUILTINS = {"abs": abs, "min": min, "max": max, "round": round, "Exception": Exception}
 
 
-def _test_source(
+def _test_tree(
     expr: CheckedExpression,
     fields: dict[str, str],
     constants: dict[str, Decimal],
     known: Mapping[str, str],
-) -> str | None:
-    """The rule's condition as Python source; None when the scope decides it is false."""
+) -> ast.expr | None:
+    """The rule's rewritten condition; None when the scope decides it is false."""
     tree = _Rewrite(expr, fields, constants, known).visit(ast.parse(expr.text, mode="eval"))
-    body = ast.fix_missing_locations(tree).body
+    body: ast.expr = ast.fix_missing_locations(tree).body
     if isinstance(body, ast.Constant) and not body.value:
         return None
-    return ast.unparse(body)
+    return body
+
+
+# -- shared subexpressions -------------------------------------------------------------------
+
+_COMPUTATIONS = (ast.BinOp, ast.Call, ast.UnaryOp)
+_MIN_SHARED_OPS = 2  # sharing one cheap operation costs about what it saves
+_SHARED_CALLS = frozenset({"abs", "min", "max", "round", "FLOORDIV", "MOD"})
+
+
+def _share_subexpressions(trees: list[ast.expr]) -> int:
+    """Compute each computation that occurs more than once at most once per evaluation.
+
+    An occurrence becomes ``(tN if tN is not U else (tN := <expr>))``: the first rule that
+    reaches it computes it, inside its own ``try``, exactly where the original would have;
+    if that raises, tN stays unset and the next rule computes (and raises) itself. Nothing
+    runs that the rules would not have run, and every rule fails as it did. Largest first,
+    so ``abs(a - b) * 10000`` is shared whole rather than ``a - b`` alone. Returns the
+    number of temporaries; the trees are rewritten in place.
+    """
+    temps = 0
+    while True:
+        counts, sizes = _occurrences(trees)
+        shared = [k for k, n in counts.items() if n > 1 and sizes[k] >= _MIN_SHARED_OPS]
+        if not shared:
+            return temps
+        target = max(shared, key=lambda k: (sizes[k], k))
+        name = f"t{temps}"
+        temps += 1
+        for tree in trees:
+            _Replace(target, name).visit(tree)
+
+
+def _occurrences(trees: list[ast.expr]) -> tuple[dict[str, int], dict[str, int]]:
+    """How often each shareable computation is written, and how many operations it has."""
+    counts: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    seen: set[str] = set()
+
+    def count(node: ast.AST) -> None:
+        if isinstance(node, ast.NamedExpr):
+            # A temporary's definition is written at each of its uses but runs once: count
+            # what is inside it once, and never the shared value itself again.
+            assert isinstance(node.target, ast.Name)
+            if node.target.id not in seen:
+                seen.add(node.target.id)
+                for child in ast.iter_child_nodes(node.value):
+                    count(child)
+            return
+        if _shareable(node):
+            key = ast.dump(node)
+            counts[key] = counts.get(key, 0) + 1
+            sizes[key] = sizes.get(key) or _operations(node)
+        for child in ast.iter_child_nodes(node):
+            count(child)
+
+    for tree in trees:
+        count(tree)
+    return counts, sizes
+
+
+def _shareable(node: ast.AST) -> bool:
+    if not isinstance(node, _COMPUTATIONS):
+        return False
+    # a lazy temporary itself is already shared; D() and helpers wrap one operation
+    return not isinstance(node, ast.Call) or (
+        isinstance(node.func, ast.Name) and node.func.id in _SHARED_CALLS
+    )
+
+
+def _operations(node: ast.AST) -> int:
+    return sum(isinstance(n, _COMPUTATIONS) for n in ast.walk(node))
+
+
+class _Replace(ast.NodeTransformer):
+    """Every occurrence of one computation -> its lazily computed temporary."""
+
+    def __init__(self, target: str, name: str) -> None:
+        self.target = target
+        self.name = name
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> ast.AST:
+        node.value = self.generic_visit(node.value)  # type: ignore[assignment]  # inside only
+        return node
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, _COMPUTATIONS) and ast.dump(node) == self.target:
+            load = ast.Name(self.name, ast.Load())
+            unset = ast.Compare(load, [ast.IsNot()], [ast.Name("U", ast.Load())])
+            compute = ast.NamedExpr(ast.Name(self.name, ast.Store()), node)
+            return ast.IfExp(unset, ast.Name(self.name, ast.Load()), compute)
+        return super().generic_visit(node)
 
 
 _FOLDABLE = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)

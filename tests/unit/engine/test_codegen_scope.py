@@ -190,3 +190,61 @@ def test_when_orders_come_for_many_unknown_symbols_then_no_new_code_is_compiled(
         assert not gate.evaluate("pre_trade", ctx).allowed  # outside the universe
 
     assert len(gate._rules._compiled) <= len(compiled) + 1  # one shared unknown-pair program
+
+
+# -- shared subexpressions ---------------------------------------------------------------------
+
+COLLAR = "abs(order.price - market.mid) * 10000"
+
+
+def test_when_rules_share_a_computation_then_it_is_written_lazily_once_per_use() -> None:
+    texts = [f"{COLLAR} > 50 * market.mid", f"{COLLAR} > 20 * market.mid and order.qty > 1"]
+    program = plan([RuleCode(checked(t)) for t in texts])
+
+    assert program.temps == 1
+    assert all("(t0 if t0 is not U else (t0 := " in (test or "") for test in program.tests)
+    for price, expected in (("100", []), ("100.25", [1]), ("100.6", [0, 1])):
+        ctx = pre_trade(order={"price": price, "qty": "3"})
+        fired: list[Any] = []
+        program.compile().run(ctx, fired)
+        assert fired == expected
+        assert fired == [i for i, t in enumerate(texts) if run(t, ctx, {})]
+
+
+def test_when_a_shared_computation_raises_then_every_rule_using_it_reports_the_error() -> None:
+    shared = "order.qty / (order.qty - order.qty) * 2"
+    texts = [f"{shared} > 1", f"{shared} < 1", "order.qty > 1"]
+    program = plan([RuleCode(checked(t)) for t in texts])
+    fired: list[Any] = []
+
+    program.compile().run(pre_trade(order={"qty": "3"}), fired)
+
+    assert program.temps == 1
+    assert [item[0] if isinstance(item, tuple) else item for item in fired] == [0, 1, 2]
+    assert [type(item) for item in fired] == [tuple, tuple, int]
+
+
+def test_when_the_first_rule_to_share_a_computation_is_skipped_then_the_next_computes_it() -> None:
+    rules = [
+        RuleCode(checked(f"{COLLAR} > 20 * market.mid"), exits_exempt=True),
+        RuleCode(checked(f"{COLLAR} > 30 * market.mid")),
+    ]
+    exit_order = pre_trade(
+        order={"price": "100.6", "side": "sell", "qty": "3", "reduce_only": True},
+        position={"qty": "5"},
+    )
+    assert exit_order.order.is_exit
+    compiled = plan(rules).compile()
+
+    for ctx, expected in ((exit_order, [1]), (pre_trade(order={"price": "100.6"}), [0, 1])):
+        fired: list[Any] = []
+        compiled.run(ctx, fired)
+        assert fired == expected
+
+
+def test_when_a_computation_is_cheap_then_it_is_not_shared() -> None:
+    program = plan(
+        [RuleCode(checked("abs(position.qty) > 1")), RuleCode(checked("abs(position.qty) < 5"))]
+    )
+
+    assert program.temps == 0
