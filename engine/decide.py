@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from riskctl.context import PreTradeContext, StageContext
-from riskctl.decision import Decision, DecisionBuilder, Outcome, RuleHit, combine
+from riskctl.decision import Decision, DecisionBuilder, Outcome, PendingHit, RuleHit, combine
 from riskctl.errors import redact
 from riskctl.modify import modification
 from riskctl.ruleset import ScopeProgram
@@ -85,16 +85,7 @@ def _combined(stage: str, program: ScopeProgram, ctx: StageContext, fired: list[
 
 
 def _add_hit(builder: DecisionBuilder, spec: RuleSpec, ctx: StageContext) -> None:
-    hit = RuleHit(
-        spec.rule_id,
-        spec.policy,
-        spec.code,
-        spec.severity,
-        spec.hit_action,
-        spec.message,
-        _values(spec, ctx),
-        spec.mode,
-    )
+    hit: PendingHit = (_rule_hit, spec, ctx)  # built only when the hits are read
     if not spec.enforced:
         builder.add(Outcome.ALLOW, (), (hit,))
     elif spec.action in _ALLOWING or _exit_passes(spec, ctx):
@@ -107,6 +98,19 @@ def _add_hit(builder: DecisionBuilder, spec: RuleSpec, ctx: StageContext) -> Non
             builder.add(Outcome.MODIFY, (spec.hit_action,), (hit,), fixed)
         else:
             builder.add(Outcome.REJECT, spec.reject_actions, (hit,))
+
+
+def _rule_hit(spec: RuleSpec, ctx: StageContext) -> RuleHit:
+    return RuleHit(
+        spec.rule_id,
+        spec.policy,
+        spec.code,
+        spec.severity,
+        spec.hit_action,
+        spec.message,
+        _values(spec, ctx),
+        spec.mode,
+    )
 
 
 def _exit_passes(spec: RuleSpec, ctx: StageContext) -> bool:

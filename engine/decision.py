@@ -10,14 +10,24 @@ on outcomes and monotone: adding a hit can never make a decision more permissive
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from riskctl.money import engine_context
 
-__all__ = ["ACTIONS", "BundleRef", "Decision", "Outcome", "RuleHit", "combine", "combine_all"]
+__all__ = [
+    "ACTIONS",
+    "BundleRef",
+    "Decision",
+    "DecisionBuilder",
+    "Hits",
+    "Outcome",
+    "RuleHit",
+    "combine",
+    "combine_all",
+]
 
 
 class Outcome(enum.IntEnum):
@@ -92,6 +102,62 @@ class BundleRef:
 
 _NO_BUNDLE = BundleRef()
 
+# A hit recorded cheaply on the hot path: make(rule, context) builds the RuleHit. The rule
+# object carries rule_id and mode, like the RuleHit it becomes.
+PendingHit = tuple[Callable[[Any, Any], RuleHit], Any, Any]
+
+
+class Hits(Sequence[RuleHit]):
+    """A decision's hits, each built from its rule and context when the hits are first read.
+
+    Reading the values a hit reports (every field its rule read) costs more than deciding;
+    a bot that only reads the outcome never pays it. Contexts are frozen, so a hit built
+    late reports exactly what the rule saw. Behaves as a tuple of RuleHit (indexing,
+    iteration, ``len``, equality with any sequence of hits).
+    """
+
+    __slots__ = ("_built", "_entries")
+
+    def __init__(self, entries: Sequence[RuleHit | PendingHit]) -> None:
+        self._entries = entries
+        self._built: tuple[RuleHit, ...] | None = None
+
+    def _all(self) -> tuple[RuleHit, ...]:
+        built = self._built
+        if built is None:
+            built = self._built = tuple(
+                entry if isinstance(entry, RuleHit) else entry[0](entry[1], entry[2])
+                for entry in self._entries
+            )
+        return built
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[RuleHit]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to tuples, which hash differently
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def enforced(self, rule_id: str) -> bool:
+        """True when ``rule_id`` fired in enforce mode (without building any hit)."""
+        return any(
+            (entry if isinstance(entry, RuleHit) else entry[1]).rule_id == rule_id
+            and (entry if isinstance(entry, RuleHit) else entry[1]).mode == "enforce"
+            for entry in self._entries
+        )
+
 
 @dataclass(slots=True)
 class Decision:
@@ -104,7 +170,7 @@ class Decision:
     stage: str
     outcome: Outcome
     actions: tuple[str, ...] = ()
-    hits: tuple[RuleHit, ...] = ()
+    hits: Sequence[RuleHit] = ()
     modifications: Mapping[str, Decimal] = field(default_factory=dict)
     bundle: BundleRef = _NO_BUNDLE
     eval_us: float = 0.0
@@ -113,6 +179,13 @@ class Decision:
     def allowed(self) -> bool:
         """True for allow and modify (send the modified order); False for reject."""
         return self.outcome is not Outcome.REJECT
+
+    def enforced(self, rule_id: str) -> bool:
+        """True when ``rule_id`` fired in enforce mode (reads no hit values)."""
+        hits = self.hits
+        if isinstance(hits, Hits):
+            return hits.enforced(rule_id)
+        return any(hit.rule_id == rule_id and hit.mode == "enforce" for hit in hits)
 
     def to_json(self) -> dict[str, Any]:
         """The decision as JSON-ready data, as ``riskctl eval`` prints it.
@@ -156,19 +229,20 @@ class DecisionBuilder:
         self.stage = stage
         self._outcome = Outcome.ALLOW
         self._actions: list[str] = []
-        self._hits: list[RuleHit] = []
+        self._hits: list[RuleHit | PendingHit] = []
         self._modifications: dict[str, Decimal] = {}
 
     def add(
         self,
         outcome: Outcome,
         actions: Sequence[str],
-        hits: Sequence[RuleHit],
+        hits: Sequence[RuleHit | PendingHit],
         modifications: Mapping[str, Decimal] | None = None,
     ) -> None:
         self._outcome = max(self._outcome, outcome)
         self._actions += actions
-        self._hits += hits
+        # another decision's hits join unbuilt, so combining never reads values
+        self._hits += hits._entries if isinstance(hits, Hits) else hits
         if modifications:
             mine = self._modifications
             for key, value in modifications.items():
@@ -183,7 +257,7 @@ class DecisionBuilder:
             self.stage,
             self._outcome,
             tuple(actions) if len(actions) <= 1 else sorted_actions(actions),
-            tuple(self._hits),
+            Hits(self._hits) if self._hits else (),
             modifications,
             bundle,
             eval_us,

@@ -28,7 +28,7 @@ class DustLedger:
         """Add an ``alert`` the first time a position size is found to be dust."""
         if not isinstance(ctx, PreTradeContext):
             return decision
-        is_dust = any(hit.rule_id == "dust" and hit.mode == "enforce" for hit in decision.hits)
+        is_dust = decision.enforced("dust")
         if not is_dust and not self._sizes:
             return decision  # nothing to record or clear: no lock on the common path
         key, size = ctx.scope_key(), abs(ctx.position.qty)
