@@ -58,6 +58,7 @@ SKIPPED_TESTS = (
     "test_yamlio",
     "test_loader",
     "test_validation",
+    "test_found_bugs",  # red by design until the engine is fixed
 )
 
 _SWAPS: dict[type, type] = {
@@ -258,17 +259,40 @@ def test_files(module: str, root: Path) -> list[str]:
     return [*first, *(f for f in rest if f not in first), *extra, "tests/property"]
 
 
+# The folders are installed as one package (engine/ -> riskctl, venues/ -> riskctl.venues),
+# and the editable install links the worktree's files: each copy gets the same layout made of
+# links into the copy, first on PYTHONPATH, so `import riskctl` imports the mutated copy.
+_IMPORT_DIR = ".mutate-import"
+
+
 def _copy_repo(into: Path) -> Path:
     target = into / "repo"
-    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".hypothesis", "*.pyc")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "build", "__pycache__", ".hypothesis", "*.pyc", "*.egg-info"
+    )
     shutil.copytree(REPO, target, ignore=ignore)
+    package = target / _IMPORT_DIR / "riskctl"
+    package.mkdir(parents=True)
+    for entry in (target / "engine").iterdir():
+        (package / entry.name).symlink_to(entry)
+    (package / "venues").symlink_to(target / "venues")
     return target
+
+
+def _env(copy: Path) -> dict[str, str]:
+    path = os.pathsep.join((str(copy / _IMPORT_DIR), str(copy)))
+    return {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _import_name(module: str) -> str:
+    """``engine/decide.py`` -> ``riskctl.decide`` (the name the tests import it by)."""
+    return "riskctl." + module.removeprefix("engine/").removesuffix(".py").replace("/", ".")
 
 
 def _pytest(copy: Path, files: list[str], timeout: float) -> tuple[str, str]:
     """Run pytest in ``copy``; ('killed', first failure) / ('survived', '') / ('timeout', '')."""
     shutil.rmtree(copy / ".hypothesis", ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = _env(copy)
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     command += ["--hypothesis-seed=1", *files]
     try:
@@ -303,11 +327,18 @@ def _baseline(copy: Path, modules: list[str], timeout: float) -> None:
         source = (REPO / module).read_text(encoding="utf-8")
         (copy / module).write_text(ast.unparse(ast.parse(source)) + "\n", encoding="utf-8")
     files = sorted({f for m in modules for f in test_files(m, copy)})
-    check = "import engine, sys; sys.exit(not engine.__file__.startswith(sys.argv[1]))"
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    probe = [sys.executable, "-c", check, str(copy)]
-    if subprocess.run(probe, cwd=copy, env=env, check=False).returncode:
-        sys.exit("the copy's engine is not the one imported; the run would test the worktree")
+    # Every mutated module must import from the copy, else every mutant "survives".
+    check = (
+        "import importlib, os, sys\n"
+        "for name, want in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+        "    got = os.path.realpath(importlib.import_module(name).__file__)\n"
+        "    if got != os.path.realpath(want):\n"
+        "        sys.exit(f'{name} imports from {got}')\n"
+    )
+    pairs = [arg for m in modules for arg in (_import_name(m), str(copy / m))]
+    probe = [sys.executable, "-c", check, *pairs]
+    if subprocess.run(probe, cwd=copy, env=_env(copy), check=False).returncode:
+        sys.exit("the copy's modules are not the ones imported; the run would test the worktree")
     status, by = _pytest(copy, files, timeout * 3)
     for module in modules:
         shutil.copy(REPO / module, copy / module)
