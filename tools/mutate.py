@@ -7,9 +7,11 @@ touched: each worker copies the repository once into a temp dir, writes a mutant
 copy, runs pytest there (the copy first on PYTHONPATH) and writes the original back.
 
     .venv/bin/python tools/mutate.py --sample 120 --seed 1 [--jobs 2] [--json out.json]
+    .venv/bin/python tools/mutate.py --module engine/grid.py --mutant "engine/grid.py:20:4 -> 5"
 
 Known-equivalent mutants (no test can tell them apart) are listed in
-tools/mutants-equivalent.txt as ``module:line:mutation  # reason`` and left out of the score.
+tools/mutants-equivalent.txt as ``module:line:mutation  # reason`` and left out of the score
+(``module:line:mutation [n]`` for the n-th, left to right, of several alike on one line).
 Too slow for CI; run it by hand when changing the core or its tests.
 """
 
@@ -29,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,10 +100,12 @@ class Mutant:
     index: int  # position of the mutated node in ast.walk order
     variant: int  # which of the node's mutations (a constant has two: +1 and -1)
     mutation: str
+    occurrence: int = 0  # n-th (left to right) of several same mutations on the line; 0: one
 
     @property
     def key(self) -> str:
-        return f"{self.module}:{self.line}:{self.mutation}"
+        suffix = f" [{self.occurrence}]" if self.occurrence else ""
+        return f"{self.module}:{self.line}:{self.mutation}{suffix}"
 
 
 @dataclass(slots=True)
@@ -201,12 +205,27 @@ def mutants_of(module: str, source: str, scope: tuple[str, ...] | None = None) -
     rule_text = module in RULE_TEXT_MODULES
     skipped = _skipped_nodes(tree, scope)
     found = []
+    columns: dict[int, int] = {}
     for index, node in enumerate(ast.walk(tree)):
         if id(node) in skipped:
             continue
         for variant, (mutation, _) in enumerate(_variants(node, rule_text)):
             found.append(Mutant(module, getattr(node, "lineno", 0), index, variant, mutation))
-    return found
+            columns[index] = getattr(node, "col_offset", 0)
+    return _numbered(found, columns)
+
+
+def _numbered(found: list[Mutant], columns: dict[int, int]) -> list[Mutant]:
+    """Give mutants that would share a key (same line, same mutation) an occurrence number."""
+    groups: dict[tuple[int, str], list[Mutant]] = {}
+    for m in found:
+        groups.setdefault((m.line, m.mutation), []).append(m)
+    numbered: dict[tuple[int, int], int] = {}
+    for group in groups.values():
+        if len(group) > 1:
+            ordered = sorted(group, key=lambda m: (columns[m.index], m.index, m.variant))
+            numbered.update({(m.index, m.variant): n for n, m in enumerate(ordered, 1)})
+    return [replace(m, occurrence=numbered.get((m.index, m.variant), 0)) for m in found]
 
 
 def mutated_source(source: str, mutant: Mutant) -> str:
@@ -421,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", help="only these modules (repeatable)")
     parser.add_argument("--json", type=Path, help="write machine-readable results here")
     parser.add_argument("--list", action="store_true", help="list the sampled mutants only")
+    parser.add_argument(
+        "--mutant", action="append", help="run only the mutant with this key (repeatable)"
+    )
     args = parser.parse_args(argv)
     modules = args.module or list(MODULES)
     pool = [
@@ -428,7 +450,14 @@ def main(argv: list[str] | None = None) -> int:
         for module in modules
         for m in mutants_of(module, (REPO / module).read_text("utf-8"), MODULES[module][0])
     ]
-    chosen = pool if not args.sample else random.Random(args.seed).sample(pool, args.sample)
+    if args.mutant:
+        chosen = [m for m in pool if m.key in args.mutant]
+        if missing := set(args.mutant) - {m.key for m in chosen}:
+            parser.error(f"no such mutant: {', '.join(sorted(missing))}")
+    elif args.sample:
+        chosen = random.Random(args.seed).sample(pool, args.sample)
+    else:
+        chosen = pool
     chosen.sort(key=lambda m: (m.module, m.index, m.variant))
     print(f"{len(chosen)} of {len(pool)} mutants, seed {args.seed}", flush=True)
     if args.list:
