@@ -250,16 +250,23 @@ def test_when_an_exit_is_above_the_venues_max_qty_and_fixes_are_on_then_it_is_cl
     assert dict(decision.modifications) == {"qty": 50}
 
 
-@pytest.mark.parametrize("limit", [DEFAULT_CLOCK_SKEW_MS, DEFAULT_CLOCK_SKEW_MS + 1])
-def test_when_a_limit_equals_the_default_skew_bound_then_the_clock_skew_check_stays_on(
-    tmp_path: Path, limit: int
+@pytest.mark.parametrize("loose_file", ["a-loose.yaml", "z-loose.yaml"])  # read first, last
+def test_when_two_documents_set_different_skew_bounds_then_the_tighter_one_holds(
+    tmp_path: Path, loose_file: str
 ) -> None:
-    gate = make_gate(tmp_path, {"max_order_qty": limit})
+    # One document allows 200 ms of skew, another covers the same symbol at the default 50:
+    # each bound is its own check, so a quote 60 ms ahead is refused.
+    make_gate(tmp_path, {"max_clock_skew_ms": 200})
+    loose = (tmp_path / "limits.yaml").read_text()
+    make_gate(tmp_path)  # limits.yaml now at the default bound
+    (tmp_path / loose_file).write_text(loose.replace("name: test-limits", "name: loose"))
+    gate = Gate.from_path(tmp_path)
 
-    decision = gate.evaluate("pre_trade", pre_trade(market={"age_ms": -DEFAULT_CLOCK_SKEW_MS - 1}))
+    decision = gate.evaluate("pre_trade", pre_trade(market={"age_ms": -60}))
 
     assert decision.outcome is Outcome.REJECT
-    assert [h.code for h in decision.hits] == ["market.clock_skew"]
+    hits = [(h.code, h.values["limit"]) for h in decision.hits]
+    assert hits == [("market.clock_skew", DEFAULT_CLOCK_SKEW_MS)]
 
 
 # -- a custom reduce_only rule that applies to exits --------------------------------------
