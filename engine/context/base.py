@@ -76,7 +76,8 @@ class DerivedModel(ContextModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_derived(cls, data: Any) -> Any:
-        if isinstance(data, dict):
+        # isdisjoint first: this runs for every nested model of every order.
+        if isinstance(data, dict) and not cls.DERIVED.isdisjoint(data):
             given = sorted(k for k in cls.DERIVED if k in data)
             if given:
                 raise ValueError(
@@ -85,8 +86,8 @@ class DerivedModel(ContextModel):
         return data
 
     def _set(self, **values: Any) -> None:
-        for key, value in values.items():
-            object.__setattr__(self, key, value)
+        # Derived fields are plain entries of the frozen model's __dict__ (no descriptors).
+        self.__dict__.update(values)
 
 
 class State(ContextModel):
