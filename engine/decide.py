@@ -127,12 +127,17 @@ def _evaluate_fixed(
 ) -> Decision:
     """Evaluate the order with ``modifications`` applied: it must pass every rule itself."""
     assert isinstance(ctx, PreTradeContext)
-    data = ctx.model_dump(mode="python")
-    order = data["order"]
+    order = ctx.order.model_dump(mode="python")  # input fields only: derived are excluded
     # Exactly {**order, **modifications} as the caller sends it: a quote-sized order is
     # converted again (at a moved price too), never checked with the qty derived before.
     order.pop("qty" if order.get("quote_qty") is not None else "quote_qty", None)
     order.update(modifications)
+    # The order and the position (whose derived fields depend on the order) are built
+    # anew; the other groups are unchanged and frozen, so they are passed as they are
+    # (pydantic takes an instance of the field's own class without validating it again).
+    data = {name: getattr(ctx, name) for name in type(ctx).model_fields}
+    data["order"] = order
+    data["position"] = ctx.position.model_dump(mode="python")
     fixed = PreTradeContext.model_validate(data)
     fired: list[Any] = []
     program.run(fixed, fired)
