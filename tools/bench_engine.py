@@ -69,14 +69,17 @@ from simpleeval import SimpleEval
 from riskctl.builtins import (
     BALANCE_RULES,
     BUILTIN_STATE_RULES,
+    CLOCK_SKEW,
     CONFORMANCE_RULES,
     LIMIT_RULES,
     ORDER_SANITY_RULES,
+    REDUCE_ONLY_OPENING,
 )
 from riskctl.bundle import PolicyBundle, load_bundle
 from riskctl.context import PreTradeContext
 from riskctl.decision import Decision
 from riskctl.gate import Gate
+from riskctl.grid import grid_value
 from riskctl.kinds import Instruments, RiskLimits
 from riskctl.limits import resolve_limits
 from riskctl.ruleset import compile_bundle
@@ -136,6 +139,7 @@ class ScopeInstrument:
     max_qty: Decimal
     max_notional: Decimal
     min_notional: Decimal | None = None
+    order_types: tuple[str, ...] = ("limit", "market")
 
 
 EXAMPLE_LIMITS: dict[Scope, ScopeLimits] = {
@@ -174,6 +178,7 @@ EXAMPLE_INSTRUMENTS: dict[Scope, ScopeInstrument] = {
         max_qty=Decimal("9000"),
         min_notional=Decimal("5"),
         max_notional=Decimal("9000000"),
+        order_types=("limit", "market", "stop_market", "stop_limit"),
     ),
     ("binance", "ETH/USDT"): ScopeInstrument(
         price_increment=Decimal("0.01"),
@@ -202,10 +207,14 @@ EXAMPLE_INSTRUMENTS: dict[Scope, ScopeInstrument] = {
 THIN_BALANCE = Decimal("0.05")
 FEE_RESERVE_BPS = Decimal("10")
 FEE_FACTOR = Decimal("1.001")  # a buy must fit its notional plus the 10 bps fee reserve
+MAX_CLOCK_SKEW_MS = 50  # a quote further ahead of our clock than this is refused (not exits)
+PRICED_TYPES = frozenset({"limit", "stop_limit"})  # the types that carry a limit price
 # Settings the hand-written checks bake in: a stale balance stops new risk but not exits;
 # balances are checked; of the venue's rules only an off-grid size is fixed (rounded down
-# to the step), everything else it would refuse is rejected; no limit clips an order.
+# to the step), float noise is always fixed (to the grid point), everything else it would
+# refuse is rejected; no limit clips an order; reduce_only orders that would open are refused.
 ASSUMED_SETTINGS: dict[str, Any] = {
+    "max_clock_skew_ms": MAX_CLOCK_SKEW_MS,
     "on_stale_balance": "reduce",
     "check_balance": True,
     "fee_reserve_bps": FEE_RESERVE_BPS,
@@ -265,7 +274,6 @@ def instruments_problems(bundle: PolicyBundle) -> list[str]:
         wanted = {f.name: getattr(table, f.name) for f in fields(ScopeInstrument)}
         wanted |= {
             "type": "spot",
-            "order_types": ("limit", "market"),
             "price_sig_digits": None,
             "qty_sig_digits": None,
         }
@@ -283,12 +291,13 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
 
     Semantics follow engine/builtins.py: a value at a limit passes, an order that cannot be
     valued fails, a balance that is missing fails, limits on opening risk (and the balance
-    checks) skip exits, and the price collar (market orders at the touch they take), kill
-    switch, halt, order counts and rates, order-type, market-quote, GTD checks and what the
-    venue would refuse apply to exits too; a context without an
-    instrument fails instrument_unknown and skips the venue's rules. Cancels never get
-    here (the callers return first), and every context is inside the universe. The fix
-    of an off-grid size is :func:`with_fix`'s.
+    checks, the clock skew) skip exits, and the price collar (market orders at the touch
+    they take, stops at their trigger too), kill switch, halt, order counts and rates,
+    order-type, market-quote, GTD and reduce_only checks and what the venue would refuse
+    apply to exits too; a context without an instrument fails instrument_unknown and skips
+    the venue's rules. A value off its grid that is binary-float noise of a grid point is
+    float_noise (fixed), not off the grid. Cancels never get here (the callers return
+    first), and every context is inside the universe. The fixes are :func:`with_fix`'s.
     """
     max_order_qty = limits.max_order_qty
     max_order_notional = limits.max_order_notional
@@ -306,6 +315,7 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
     tick, step = venue.price_increment, venue.qty_increment
     min_qty, max_qty = venue.min_qty, venue.max_qty
     min_notional, max_notional = venue.min_notional, venue.max_notional
+    order_types = venue.order_types
 
     def check(c: PreTradeContext) -> list[str]:  # noqa: PLR0912, PLR0915  # straight-line
         fired: list[str] = []
@@ -317,19 +327,26 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
             fired.append("halted")
         elif s.trading_state == "REDUCING" and not is_exit:
             fired.append("reducing")
-        price = o.price
-        is_limit = o.type == "limit"
-        if is_limit == (price is None):
+        price, trigger, kind = o.price, o.trigger_price, o.type
+        is_priced = kind in PRICED_TYPES
+        if is_priced == (price is None):
             fired.append("order_type_price")
         valuation = o.valuation_price
-        if not is_limit and valuation is None:
+        if kind == "market" and valuation is None:
             fired.append("market_without_quote")
         if o.time_in_force == "GTD" and (o.expire_at_ms is None or o.expire_at_ms <= c.now_ms):
             fired.append("gtd_expired")
-        # The collar: a limit price, or the touch a market order takes; no price or no mid
-        # to check it against fails closed.
+        if o.reduce_only and not o.reduces_position:
+            fired.append("reduce_only_would_open")
+        # The collar: a limit price, or the touch a market order takes, and a stop's
+        # trigger; no price or no mid to check it against fails closed.
         mid = c.market.mid
-        if valuation is None or mid is None or abs(valuation - mid) * 10000 > collar_bps * mid:
+        if (
+            valuation is None
+            or mid is None
+            or abs(valuation - mid) * 10000 > collar_bps * mid
+            or (trigger is not None and abs(trigger - mid) * 10000 > collar_bps * mid)
+        ):
             fired.append("price_collar_bps")
         # Order counts and rates protect the venue relationship, so exits count too.
         a = c.account
@@ -343,21 +360,37 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
         notional = o.notional
         known = c.instrument is not None
         if known:  # what the venue would refuse, exits included
-            if is_limit and price is not None and price % tick:
-                fired.append("price_off_grid")
+            noise = False
+            if is_priced and price is not None and price % tick:
+                noise = off_grid(price, tick, "price_off_grid", fired) or noise
+            if trigger is not None and trigger % tick:
+                noise = off_grid(trigger, tick, "trigger_off_grid", fired) or noise
             if qty % step:
-                fired.append("qty_off_grid")
+                noise = off_grid(qty, step, "qty_off_grid", fired) or noise
+            if noise:
+                fired.append("float_noise")
             if qty > max_qty:
                 fired.append("qty_above_max")
             if notional is None or notional > max_notional:
                 fired.append("notional_above_max")
-            # every instrument here takes limit and market orders: order_type_unsupported
-            # cannot fire
+            if kind not in order_types:
+                fired.append("order_type_unsupported")
             if is_exit and (
                 qty < min_qty
                 or (min_notional is not None and notional is not None and notional < min_notional)
             ):
                 fired.append("dust")
+        # Free balances; a missing one cannot be checked and fails closed. Every instrument
+        # here is spot (a spot exit is paid from the balance too), and a sell without one
+        # counts as spot.
+        if o.side == "buy":
+            free = a.quote_free
+            if notional is None or free is None or notional * FEE_FACTOR > free - a.quote_reserved:
+                fired.append("insufficient_quote")
+        else:
+            free = a.base_free
+            if free is None or qty > free - a.base_reserved:
+                fired.append("insufficient_base")
         if is_exit:
             return fired
         if notional is None or notional > max_order_notional:
@@ -376,8 +409,11 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
             fired.append("max_daily_loss")
         if a.drawdown > max_drawdown:
             fired.append("max_drawdown")
-        if c.market.age_ms > stale_market_data_ms:
+        age = c.market.age_ms
+        if age > stale_market_data_ms:
             fired.append("stale_market_data_ms")
+        if age < -MAX_CLOCK_SKEW_MS:
+            fired.append("clock_skew")
         if a.balance_age_ms > stale_balance_ms:
             fired.append("stale_balance_ms")
         if not known:
@@ -387,19 +423,18 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
                 fired.append("qty_below_min")
             if min_notional is not None and (notional is None or notional < min_notional):
                 fired.append("notional_below_min")
-        # Free balances; a missing one cannot be checked and fails closed. Every instrument
-        # here is spot, and a sell without one counts as spot too.
-        if o.side == "buy":
-            free = a.quote_free
-            if notional is None or free is None or notional * FEE_FACTOR > free - a.quote_reserved:
-                fired.append("insufficient_quote")
-        else:
-            free = a.base_free
-            if free is None or qty > free - a.base_reserved:
-                fired.append("insufficient_base")
         return fired
 
     return check
+
+
+def off_grid(value: Decimal, increment: Decimal, rule: str, fired: list[str]) -> bool:
+    """For a value not a multiple of ``increment``: True when it is float noise of a grid
+    point (the gate fixes it), else ``rule`` fires. Rare, so the library's exact test."""
+    if grid_value(value, increment=increment, significant=None) is not None:
+        return True
+    fired.append(rule)
+    return False
 
 
 _TYPED_BY_SCOPE: dict[Scope, Check] = {
@@ -414,31 +449,33 @@ def typed_checks(c: PreTradeContext) -> list[str]:
     return _TYPED_BY_SCOPE[(o.venue, o.symbol)](c)
 
 
+FIXED_BY_GATE = frozenset({"qty_off_grid", "float_noise"})  # fixed, when nothing else refuses
+
+
 def with_fix(once: Check, passes: Passes) -> Check:
-    """``once`` as the gate decides it: a cancel runs nothing, and a size off the step grid
-    that is all that stops the order is rounded down to the step; the rounded order must
-    then pass every rule itself, or the rules it fails are added and the order is refused.
+    """``once`` as the gate decides it: a cancel runs nothing, and when all that stops the
+    order is a size off the step grid (rounded down to the step) or binary-float noise
+    (each noisy value to the grid point it means), the fixed order must then pass every
+    rule itself, or the rules it fails are added and the order is refused.
 
     ``passes`` names the hits that let an order through (audit mode, alerts, reduce_only on
     an exit); every other hit refuses it.
     """
 
     def check(c: PreTradeContext) -> list[str]:
-        o = c.order
-        if o.action == "cancel":  # a cancel is never blocked: no rule runs
+        if c.order.action == "cancel":  # a cancel is never blocked: no rule runs
             return []
         fired = once(c)
-        if "qty_off_grid" not in fired:
+        if FIXED_BY_GATE.isdisjoint(fired):
             return fired
-        if any(rule != "qty_off_grid" and not passes(rule, c) for rule in fired):
+        if any(rule not in FIXED_BY_GATE and not passes(rule, c) for rule in fired):
             return fired  # refused as it is: nothing to fix
-        step = EXAMPLE_INSTRUMENTS[(o.venue, o.symbol)].qty_increment
-        qty = (o.qty / step).to_integral_value(rounding=ROUND_FLOOR) * step  # type: ignore[operator]
-        if qty <= 0:
+        fixes = fixed_fields(c, "qty_off_grid" in fired)
+        if fixes is None:
             return fired  # under one step: no size to send
         data = c.model_dump(mode="python")
-        data["order"].pop("quote_qty", None)
-        data["order"]["qty"] = qty
+        data["order"].pop("qty" if data["order"].get("quote_qty") is not None else "quote_qty")
+        data["order"].update(fixes)
         fixed = PreTradeContext.model_validate(data)
         again = once(fixed)
         if any(not passes(rule, fixed) for rule in again):
@@ -446,6 +483,26 @@ def with_fix(once: Check, passes: Passes) -> Check:
         return fired
 
     return check
+
+
+def fixed_fields(c: PreTradeContext, qty_off_grid: bool) -> dict[str, Decimal] | None:
+    """The order fields the gate's fixes set: a rounded-down size, noisy values on the grid."""
+    o = c.order
+    table = EXAMPLE_INSTRUMENTS[(o.venue, o.symbol)]
+    tick, step = table.price_increment, table.qty_increment
+    found: dict[str, Decimal] = {}
+    qty: Decimal = o.qty  # type: ignore[assignment]  # always set once validated
+    if qty_off_grid:
+        found["qty"] = (qty / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        if found["qty"] <= 0:
+            return None
+    elif o.quote_qty is None and qty % step:
+        found["qty"] = grid_value(qty, increment=step, significant=None) or qty
+    for name in ("price", "trigger_price"):
+        value = getattr(o, name)
+        if value is not None and (name != "price" or o.type in PRICED_TYPES) and value % tick:
+            found[name] = grid_value(value, increment=tick, significant=None) or value
+    return found
 
 
 def example_once(c: PreTradeContext) -> list[str]:
@@ -527,8 +584,15 @@ def simpleeval_programs(rules: Sequence[GeneratedRule]) -> dict[Scope, tuple[Tre
     hand-written table), then the generated rules whose scope matches, each parsed once."""
     always = [
         (r.name, r.when, r.exits_exempt)
-        for r in (*BUILTIN_STATE_RULES, *ORDER_SANITY_RULES, *CONFORMANCE_RULES)
+        for r in (
+            *BUILTIN_STATE_RULES,
+            *ORDER_SANITY_RULES,
+            REDUCE_ONLY_OPENING,
+            *CONFORMANCE_RULES,
+        )
     ]
+    skew = CLOCK_SKEW.when.format(v=MAX_CLOCK_SKEW_MS)
+    always.append((CLOCK_SKEW.name, skew, CLOCK_SKEW.exits_exempt))
     fee = format(FEE_FACTOR, "f")
     always += [(r.name, r.when.format(fee_factor=fee), r.exits_exempt) for r in BALANCE_RULES]
     programs = {}
