@@ -69,6 +69,7 @@ INSTRUMENTS: dict[tuple[str, str], dict[str, Any]] = {
         "max_qty": Decimal("9000"),
         "min_notional": Decimal("5"),
         "max_notional": Decimal("9000000"),
+        "order_types": ("limit", "market", "stop_market", "stop_limit"),
     },
     ("binance", "ETH/USDT"): {
         "price_increment": Decimal("0.01"),

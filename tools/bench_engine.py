@@ -1,6 +1,6 @@
 """Benchmark the gate's pre_trade path against straight Python and simpleeval.
 
-Run: ``.venv/bin/python tools/bench_engine.py`` (``--quick`` for a CI smoke run,
+Run: ``.venv/bin/python tools/bench_engine.py`` (``--quick`` for a smoke run,
 ``--profile`` to add a cProfile of ``gate.evaluate`` on the example set).
 
 What it measures, and why each number is comparable:
@@ -14,8 +14,16 @@ What it measures, and why each number is comparable:
 * A generated 100-rule set (plus the typed limits): the engine, the same conditions as
   straight Python (rendered from the same templates, so the logic is identical), and
   simpleeval walking trees of the same expressions parsed once.
-* The one-time cost of loading and compiling the 100-rule bundle, and what validation of
-  a plain dict adds to ``evaluate`` compared with a prebuilt model.
+* Path by path (allow with no hit, reject with one hit, modify, and every decision), for
+  both sets: riskctl on a prebuilt context against the hand-written function on the same
+  context, and riskctl on the raw dict a bot sends (numbers as strings, as in JSON)
+  against a hand-written function that takes the same raw dict and parses it to Decimal
+  itself (the same check functions, on values it parsed and derived by hand). The
+  plainest honest baselines: same checks, same answer, exact decimals.
+* The one-time cost of loading and compiling the example policies and the 100-rule bundle.
+
+The run ends with a markdown table of the path figures and the load times, to paste into
+an issue note.
 
 A ratio is only meaningful when both sides decide the same thing, so every baseline is
 checked against the engine on every context first: the set of rules each one fires must
@@ -69,14 +77,18 @@ from simpleeval import SimpleEval
 from riskctl.builtins import (
     BALANCE_RULES,
     BUILTIN_STATE_RULES,
+    CLOCK_SKEW,
     CONFORMANCE_RULES,
     LIMIT_RULES,
     ORDER_SANITY_RULES,
+    REDUCE_ONLY_OPENING,
 )
 from riskctl.bundle import PolicyBundle, load_bundle
 from riskctl.context import PreTradeContext
-from riskctl.decision import Decision
+from riskctl.context.pre_trade import DEFAULT_STEP
+from riskctl.decision import Decision, Outcome
 from riskctl.gate import Gate
+from riskctl.grid import grid_value
 from riskctl.kinds import Instruments, RiskLimits
 from riskctl.limits import resolve_limits
 from riskctl.ruleset import compile_bundle
@@ -87,12 +99,12 @@ STAGE = "pre_trade"
 GATE_POLICY = "riskctl/gate"  # hits the gate adds itself (invalid context, internal error)
 DEFAULT_SEED = 20_260_101
 GENERATED_RULES = 100
-DICT_CONTEXTS = 1_000
 LOAD_REPEATS = 5
 CHUNK = 64  # contexts per in-cache chunk: well inside a 1 MiB L2
 
 Check = Callable[[PreTradeContext], list[str]]
 Passes = Callable[[str, PreTradeContext], bool]  # a rule that fired, yet lets the order go
+RawCheck = Callable[[dict[str, Any]], list[str]]
 Scope = tuple[str, str]
 
 
@@ -136,6 +148,7 @@ class ScopeInstrument:
     max_qty: Decimal
     max_notional: Decimal
     min_notional: Decimal | None = None
+    order_types: tuple[str, ...] = ("limit", "market")
 
 
 EXAMPLE_LIMITS: dict[Scope, ScopeLimits] = {
@@ -174,6 +187,7 @@ EXAMPLE_INSTRUMENTS: dict[Scope, ScopeInstrument] = {
         max_qty=Decimal("9000"),
         min_notional=Decimal("5"),
         max_notional=Decimal("9000000"),
+        order_types=("limit", "market", "stop_market", "stop_limit"),
     ),
     ("binance", "ETH/USDT"): ScopeInstrument(
         price_increment=Decimal("0.01"),
@@ -202,10 +216,14 @@ EXAMPLE_INSTRUMENTS: dict[Scope, ScopeInstrument] = {
 THIN_BALANCE = Decimal("0.05")
 FEE_RESERVE_BPS = Decimal("10")
 FEE_FACTOR = Decimal("1.001")  # a buy must fit its notional plus the 10 bps fee reserve
+MAX_CLOCK_SKEW_MS = 50  # a quote further ahead of our clock than this is refused (not exits)
+PRICED_TYPES = frozenset({"limit", "stop_limit"})  # the types that carry a limit price
 # Settings the hand-written checks bake in: a stale balance stops new risk but not exits;
 # balances are checked; of the venue's rules only an off-grid size is fixed (rounded down
-# to the step), everything else it would refuse is rejected; no limit clips an order.
+# to the step), float noise is always fixed (to the grid point), everything else it would
+# refuse is rejected; no limit clips an order; reduce_only orders that would open are refused.
 ASSUMED_SETTINGS: dict[str, Any] = {
+    "max_clock_skew_ms": MAX_CLOCK_SKEW_MS,
     "on_stale_balance": "reduce",
     "check_balance": True,
     "fee_reserve_bps": FEE_RESERVE_BPS,
@@ -265,7 +283,6 @@ def instruments_problems(bundle: PolicyBundle) -> list[str]:
         wanted = {f.name: getattr(table, f.name) for f in fields(ScopeInstrument)}
         wanted |= {
             "type": "spot",
-            "order_types": ("limit", "market"),
             "price_sig_digits": None,
             "qty_sig_digits": None,
         }
@@ -283,12 +300,13 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
 
     Semantics follow engine/builtins.py: a value at a limit passes, an order that cannot be
     valued fails, a balance that is missing fails, limits on opening risk (and the balance
-    checks) skip exits, and the price collar (market orders at the touch they take), kill
-    switch, halt, order counts and rates, order-type, market-quote, GTD checks and what the
-    venue would refuse apply to exits too; a context without an
-    instrument fails instrument_unknown and skips the venue's rules. Cancels never get
-    here (the callers return first), and every context is inside the universe. The fix
-    of an off-grid size is :func:`with_fix`'s.
+    checks, the clock skew) skip exits, and the price collar (market orders at the touch
+    they take, stops at their trigger too), kill switch, halt, order counts and rates,
+    order-type, market-quote, GTD and reduce_only checks and what the venue would refuse
+    apply to exits too; a context without an instrument fails instrument_unknown and skips
+    the venue's rules. A value off its grid that is binary-float noise of a grid point is
+    float_noise (fixed), not off the grid. Cancels never get here (the callers return
+    first), and every context is inside the universe. The fixes are :func:`with_fix`'s.
     """
     max_order_qty = limits.max_order_qty
     max_order_notional = limits.max_order_notional
@@ -306,6 +324,7 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
     tick, step = venue.price_increment, venue.qty_increment
     min_qty, max_qty = venue.min_qty, venue.max_qty
     min_notional, max_notional = venue.min_notional, venue.max_notional
+    order_types = venue.order_types
 
     def check(c: PreTradeContext) -> list[str]:  # noqa: PLR0912, PLR0915  # straight-line
         fired: list[str] = []
@@ -317,19 +336,26 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
             fired.append("halted")
         elif s.trading_state == "REDUCING" and not is_exit:
             fired.append("reducing")
-        price = o.price
-        is_limit = o.type == "limit"
-        if is_limit == (price is None):
+        price, trigger, kind = o.price, o.trigger_price, o.type
+        is_priced = kind in PRICED_TYPES
+        if is_priced == (price is None):
             fired.append("order_type_price")
         valuation = o.valuation_price
-        if not is_limit and valuation is None:
+        if kind == "market" and valuation is None:
             fired.append("market_without_quote")
         if o.time_in_force == "GTD" and (o.expire_at_ms is None or o.expire_at_ms <= c.now_ms):
             fired.append("gtd_expired")
-        # The collar: a limit price, or the touch a market order takes; no price or no mid
-        # to check it against fails closed.
+        if o.reduce_only and not o.reduces_position:
+            fired.append("reduce_only_would_open")
+        # The collar: a limit price, or the touch a market order takes, and a stop's
+        # trigger; no price or no mid to check it against fails closed.
         mid = c.market.mid
-        if valuation is None or mid is None or abs(valuation - mid) * 10000 > collar_bps * mid:
+        if (
+            valuation is None
+            or mid is None
+            or abs(valuation - mid) * 10000 > collar_bps * mid
+            or (trigger is not None and abs(trigger - mid) * 10000 > collar_bps * mid)
+        ):
             fired.append("price_collar_bps")
         # Order counts and rates protect the venue relationship, so exits count too.
         a = c.account
@@ -343,21 +369,37 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
         notional = o.notional
         known = c.instrument is not None
         if known:  # what the venue would refuse, exits included
-            if is_limit and price is not None and price % tick:
-                fired.append("price_off_grid")
+            noise = False
+            if is_priced and price is not None and price % tick:
+                noise = off_grid(price, tick, "price_off_grid", fired) or noise
+            if trigger is not None and trigger % tick:
+                noise = off_grid(trigger, tick, "trigger_off_grid", fired) or noise
             if qty % step:
-                fired.append("qty_off_grid")
+                noise = off_grid(qty, step, "qty_off_grid", fired) or noise
+            if noise:
+                fired.append("float_noise")
             if qty > max_qty:
                 fired.append("qty_above_max")
             if notional is None or notional > max_notional:
                 fired.append("notional_above_max")
-            # every instrument here takes limit and market orders: order_type_unsupported
-            # cannot fire
+            if kind not in order_types:
+                fired.append("order_type_unsupported")
             if is_exit and (
                 qty < min_qty
                 or (min_notional is not None and notional is not None and notional < min_notional)
             ):
                 fired.append("dust")
+        # Free balances; a missing one cannot be checked and fails closed. Every instrument
+        # here is spot (a spot exit is paid from the balance too), and a sell without one
+        # counts as spot.
+        if o.side == "buy":
+            free = a.quote_free
+            if notional is None or free is None or notional * FEE_FACTOR > free - a.quote_reserved:
+                fired.append("insufficient_quote")
+        else:
+            free = a.base_free
+            if free is None or qty > free - a.base_reserved:
+                fired.append("insufficient_base")
         if is_exit:
             return fired
         if notional is None or notional > max_order_notional:
@@ -376,8 +418,11 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
             fired.append("max_daily_loss")
         if a.drawdown > max_drawdown:
             fired.append("max_drawdown")
-        if c.market.age_ms > stale_market_data_ms:
+        age = c.market.age_ms
+        if age > stale_market_data_ms:
             fired.append("stale_market_data_ms")
+        if age < -MAX_CLOCK_SKEW_MS:
+            fired.append("clock_skew")
         if a.balance_age_ms > stale_balance_ms:
             fired.append("stale_balance_ms")
         if not known:
@@ -387,19 +432,18 @@ def make_typed_check(limits: ScopeLimits, venue: ScopeInstrument) -> Check:  # n
                 fired.append("qty_below_min")
             if min_notional is not None and (notional is None or notional < min_notional):
                 fired.append("notional_below_min")
-        # Free balances; a missing one cannot be checked and fails closed. Every instrument
-        # here is spot, and a sell without one counts as spot too.
-        if o.side == "buy":
-            free = a.quote_free
-            if notional is None or free is None or notional * FEE_FACTOR > free - a.quote_reserved:
-                fired.append("insufficient_quote")
-        else:
-            free = a.base_free
-            if free is None or qty > free - a.base_reserved:
-                fired.append("insufficient_base")
         return fired
 
     return check
+
+
+def off_grid(value: Decimal, increment: Decimal, rule: str, fired: list[str]) -> bool:
+    """For a value not a multiple of ``increment``: True when it is float noise of a grid
+    point (the gate fixes it), else ``rule`` fires. Rare, so the library's exact test."""
+    if grid_value(value, increment=increment, significant=None) is not None:
+        return True
+    fired.append(rule)
+    return False
 
 
 _TYPED_BY_SCOPE: dict[Scope, Check] = {
@@ -414,38 +458,58 @@ def typed_checks(c: PreTradeContext) -> list[str]:
     return _TYPED_BY_SCOPE[(o.venue, o.symbol)](c)
 
 
-def with_fix(once: Check, passes: Passes) -> Check:
-    """``once`` as the gate decides it: a cancel runs nothing, and a size off the step grid
-    that is all that stops the order is rounded down to the step; the rounded order must
-    then pass every rule itself, or the rules it fails are added and the order is refused.
+FIXED_BY_GATE = frozenset({"qty_off_grid", "float_noise"})  # fixed, when nothing else refuses
+
+
+def with_fix(once: Check, passes: Passes, *, validated: bool = False) -> Check:
+    """``once`` as the gate decides it: a cancel runs nothing, and when all that stops the
+    order is a size off the step grid (rounded down to the step) or binary-float noise
+    (each noisy value to the grid point it means), the fixed order must then pass every
+    rule itself, or the rules it fails are added and the order is refused.
 
     ``passes`` names the hits that let an order through (audit mode, alerts, reduce_only on
-    an exit); every other hit refuses it.
+    an exit); every other hit refuses it. ``validated``: the fixed order is a validated
+    model (for checks that read fields the hand-parsed view lacks, such as simpleeval's).
     """
 
     def check(c: PreTradeContext) -> list[str]:
-        o = c.order
-        if o.action == "cancel":  # a cancel is never blocked: no rule runs
+        if c.order.action == "cancel":  # a cancel is never blocked: no rule runs
             return []
         fired = once(c)
-        if "qty_off_grid" not in fired:
+        if FIXED_BY_GATE.isdisjoint(fired):
             return fired
-        if any(rule != "qty_off_grid" and not passes(rule, c) for rule in fired):
+        if any(rule not in FIXED_BY_GATE and not passes(rule, c) for rule in fired):
             return fired  # refused as it is: nothing to fix
-        step = EXAMPLE_INSTRUMENTS[(o.venue, o.symbol)].qty_increment
-        qty = (o.qty / step).to_integral_value(rounding=ROUND_FLOOR) * step  # type: ignore[operator]
-        if qty <= 0:
+        fixes = fixed_fields(c, "qty_off_grid" in fired)
+        if fixes is None:
             return fired  # under one step: no size to send
-        data = c.model_dump(mode="python")
-        data["order"].pop("quote_qty", None)
-        data["order"]["qty"] = qty
-        fixed = PreTradeContext.model_validate(data)
+        fixed = (rebuild_validated if validated else rebuild)(c, fixes)
         again = once(fixed)
         if any(not passes(rule, fixed) for rule in again):
             return fired + again
         return fired
 
     return check
+
+
+def fixed_fields(c: PreTradeContext, qty_off_grid: bool) -> dict[str, Decimal] | None:
+    """The order fields the gate's fixes set: a rounded-down size, noisy values on the grid."""
+    o = c.order
+    table = EXAMPLE_INSTRUMENTS[(o.venue, o.symbol)]
+    tick, step = table.price_increment, table.qty_increment
+    found: dict[str, Decimal] = {}
+    qty: Decimal = o.qty  # type: ignore[assignment]  # always set once validated
+    if qty_off_grid:
+        found["qty"] = (qty / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        if found["qty"] <= 0:
+            return None
+    elif o.quote_qty is None and qty % step:
+        found["qty"] = grid_value(qty, increment=step, significant=None) or qty
+    for name in ("price", "trigger_price"):
+        value = getattr(o, name)
+        if value is not None and (name != "price" or o.type in PRICED_TYPES) and value % tick:
+            found[name] = grid_value(value, increment=tick, significant=None) or value
+    return found
 
 
 def example_once(c: PreTradeContext) -> list[str]:
@@ -462,7 +526,209 @@ def example_once(c: PreTradeContext) -> list[str]:
     return fired
 
 
-example_check = with_fix(example_once, lambda rule, _: rule == "thin-balance")
+def example_passes(rule: str, _: PreTradeContext) -> bool:
+    return rule == "thin-balance"  # audit mode: a hit, not a reject
+
+
+example_check = with_fix(example_once, example_passes)
+
+
+# -- hand-written baseline from the raw dict ----------------------------------------------
+#
+# What a bot would write to run the same checks on the dict it already has: numbers come
+# as strings, so every field a check reads is parsed to Decimal, and the derived values
+# (mid, spread, valuation price, notional, position after) are computed by hand. The
+# parsed views below carry the attribute names of the context models, so the very same
+# check functions run on them: the two baselines differ only in where the numbers come from.
+
+
+@dataclass(slots=True)
+class RawOrder:
+    venue: str
+    symbol: str
+    side: str
+    type: str
+    action: str
+    qty: Decimal
+    quote_qty: Decimal | None
+    price: Decimal | None
+    trigger_price: Decimal | None
+    time_in_force: str
+    expire_at_ms: int | None
+    reduce_only: bool
+    valuation_price: Decimal | None
+    notional: Decimal | None
+    signed_qty: Decimal
+    reduces_position: bool
+    is_exit: bool
+
+
+@dataclass(slots=True)
+class RawMarket:
+    mid: Decimal | None
+    spread_bps: Decimal | None
+    age_ms: int
+
+
+@dataclass(slots=True)
+class RawPosition:
+    qty: Decimal
+    notional: Decimal | None
+    qty_after: Decimal
+
+
+@dataclass(slots=True)
+class RawAccount:
+    equity: Decimal
+    available_balance: Decimal
+    balance_age_ms: int
+    gross_exposure: Decimal
+    daily_pnl: Decimal
+    session_pnl: Decimal
+    drawdown: Decimal
+    open_orders: int
+    orders_last_second: int
+    amends_last_second: int
+    base_free: Decimal | None
+    quote_free: Decimal | None
+    base_reserved: Decimal
+    quote_reserved: Decimal
+
+
+@dataclass(slots=True)
+class RawState:
+    trading_state: str
+    kill_switch: bool
+
+
+@dataclass(slots=True)
+class RawContext:
+    now_ms: int
+    order: RawOrder
+    market: RawMarket
+    position: RawPosition
+    account: RawAccount
+    state: RawState
+    instrument: dict[str, Any] | None
+    raw: dict[str, Any]  # what it was parsed from, for a fix to change and parse again
+
+
+def _opt(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def parse_raw(data: dict[str, Any]) -> PreTradeContext:
+    """The raw dict parsed to exact Decimals, derived values computed by hand.
+
+    Typed as the model it stands in for: the checks read only attributes both have.
+    """
+    o, m, a, s = data["order"], data["market"], data["account"], data["state"]
+    p = data.get("position") or {}
+    bid, ask = _opt(m.get("bid")), _opt(m.get("ask"))
+    mid = spread = None
+    if bid is not None and ask is not None:
+        mid = (bid + ask) / 2
+        spread = (ask - bid) / mid * 10000
+    kind, side, instrument = o.get("type", "limit"), o["side"], data.get("instrument")
+    price, trigger = _opt(o.get("price")), _opt(o.get("trigger_price"))
+    if kind in PRICED_TYPES:
+        valuation = price
+    elif kind == "stop_market":
+        valuation = trigger
+    else:
+        valuation = ask if side == "buy" else bid
+    quote_qty = _opt(o.get("quote_qty"))
+    if quote_qty is None:
+        qty = Decimal(o["qty"])
+    else:  # converted at the valuation price, rounded down onto the step
+        step = quote_step(o["venue"], o["symbol"], instrument)
+        qty = (quote_qty / valuation / step).to_integral_value(rounding=ROUND_FLOOR) * step  # type: ignore[operator]  # a validated context has a price to convert at
+    signed = qty if side == "buy" else -qty
+    held = Decimal(p.get("qty", 0))
+    reduces = held != 0 and (signed > 0) != (held > 0) and qty <= abs(held)
+    reduce_only = bool(o.get("reduce_only", False))
+    mark = mid if mid is not None else _opt(p.get("avg_price"))
+    view = RawContext(
+        now_ms=int(data["now_ms"]),
+        order=RawOrder(
+            o["venue"],
+            o["symbol"],
+            side,
+            kind,
+            o.get("action", "new"),
+            qty,
+            quote_qty,
+            price,
+            trigger,
+            o.get("time_in_force", "GTC"),
+            o.get("expire_at_ms"),
+            reduce_only,
+            valuation,
+            None if valuation is None else qty * valuation,
+            signed,
+            reduces,
+            reduces and reduce_only,
+        ),
+        market=RawMarket(mid, spread, int(m["age_ms"])),
+        position=RawPosition(held, None if mark is None else abs(held) * mark, held + signed),
+        account=RawAccount(
+            Decimal(a["equity"]),
+            Decimal(a["available_balance"]),
+            int(a["balance_age_ms"]),
+            Decimal(a.get("gross_exposure", 0)),
+            Decimal(a.get("daily_pnl", 0)),
+            Decimal(a.get("session_pnl", 0)),
+            Decimal(a.get("drawdown", 0)),
+            int(a.get("open_orders", 0)),
+            int(a.get("orders_last_second", 0)),
+            int(a.get("amends_last_second", 0)),
+            _opt(a.get("base_free")),
+            _opt(a.get("quote_free")),
+            Decimal(a.get("base_reserved", 0)),
+            Decimal(a.get("quote_reserved", 0)),
+        ),
+        state=RawState(s.get("trading_state", "ACTIVE"), bool(s.get("kill_switch", False))),
+        instrument=instrument,
+        raw=data,
+    )
+    return cast(PreTradeContext, view)
+
+
+def quote_step(venue: str, symbol: str, instrument: dict[str, Any] | None) -> Decimal:
+    """The step a quote-sized order converts onto: the instrument's, else 8 decimals."""
+    if instrument is None:
+        return DEFAULT_STEP
+    return EXAMPLE_INSTRUMENTS[(venue, symbol)].qty_increment
+
+
+def rebuild(c: PreTradeContext, fixes: dict[str, Decimal]) -> PreTradeContext:
+    """The fixed order as the caller sends it again: its data with the fields changed,
+    parsed by hand (a prebuilt context is dumped; a parsed raw dict keeps its dict)."""
+    data = c.raw if isinstance(c, RawContext) else c.model_dump(mode="python")
+    order = dict(data["order"])
+    order.pop("qty" if order.get("quote_qty") is not None else "quote_qty", None)
+    order.update(fixes)
+    return parse_raw({**data, "order": order})
+
+
+def rebuild_validated(c: PreTradeContext, fixes: dict[str, Decimal]) -> PreTradeContext:
+    """The fixed order as a validated context, every derived field set."""
+    data = c.model_dump(mode="python")
+    data["order"].pop("qty" if data["order"].get("quote_qty") is not None else "quote_qty")
+    data["order"].update(fixes)
+    return PreTradeContext.model_validate(data)
+
+
+def from_raw(check: Check) -> RawCheck:
+    """``check`` on raw dicts: the same checks, on the values parsed from the dict."""
+
+    def run(data: dict[str, Any]) -> list[str]:
+        return check(parse_raw(data))
+
+    return run
+
+
+raw_example_check = from_raw(example_check)
 
 
 def generated_passes(rules: Sequence[GeneratedRule]) -> Passes:
@@ -527,8 +793,15 @@ def simpleeval_programs(rules: Sequence[GeneratedRule]) -> dict[Scope, tuple[Tre
     hand-written table), then the generated rules whose scope matches, each parsed once."""
     always = [
         (r.name, r.when, r.exits_exempt)
-        for r in (*BUILTIN_STATE_RULES, *ORDER_SANITY_RULES, *CONFORMANCE_RULES)
+        for r in (
+            *BUILTIN_STATE_RULES,
+            *ORDER_SANITY_RULES,
+            REDUCE_ONLY_OPENING,
+            *CONFORMANCE_RULES,
+        )
     ]
+    skew = CLOCK_SKEW.when.format(v=MAX_CLOCK_SKEW_MS)
+    always.append((CLOCK_SKEW.name, skew, CLOCK_SKEW.exits_exempt))
     fee = format(FEE_FACTOR, "f")
     always += [(r.name, r.when.format(fee_factor=fee), r.exits_exempt) for r in BALANCE_RULES]
     programs = {}
@@ -552,7 +825,7 @@ class SimpleEvalChecker:
         self.programs = programs
         functions = {"abs": abs, "min": min, "max": max, "round": round}
         self.evaluator = SimpleEval(functions=functions, names={})
-        self.check = with_fix(self.once, passes)
+        self.check = with_fix(self.once, passes, validated=True)
 
     def once(self, c: PreTradeContext) -> list[str]:
         evaluator = self.evaluator
@@ -738,13 +1011,13 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--contexts", type=int, default=10_000, help="contexts (default 10000)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
-    parser.add_argument("--quick", action="store_true", help="1000 contexts, 3 repeats (CI)")
+    parser.add_argument("--quick", action="store_true", help="500 contexts, 2 repeats (smoke)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="data and rule seed")
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile gate.evaluate on the example set"
     )
     args = parser.parse_args(argv)
-    contexts, repeats = (1_000, 3) if args.quick else (args.contexts, args.repeats)
+    contexts, repeats = (500, 2) if args.quick else (args.contexts, args.repeats)
     if contexts < 1 or repeats < 1:
         parser.error("--contexts and --repeats must be positive")
     return Options(contexts, repeats, args.seed, args.profile)
@@ -773,6 +1046,8 @@ class Report:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.spreads: list[tuple[float, str]] = []
+        self.paths: list[PathRow] = []
+        self.loads: list[tuple[str, Timing, Timing]] = []
 
     def add(self, line: str = "") -> None:
         self.lines.append(line)
@@ -800,6 +1075,137 @@ class Report:
         self.add(f"  agreement, {found.label}: {found.disagreements} of {total:,} contexts differ")
         for example in found.examples:
             self.add(f"    {example}")
+
+
+# -- per path: allow, reject with one hit, modify -----------------------------------------
+
+EVERY = "every decision"
+PATHS = (EVERY, "allow", "reject, one hit", "modify")
+
+
+def path_of(decision: Decision) -> str | None:
+    """The path a decision took through the gate; None for the others (several hits, ...)."""
+    if decision.outcome is Outcome.ALLOW and not decision.hits:
+        return "allow"
+    if decision.outcome is Outcome.REJECT and len(decision.hits) == 1:
+        return "reject, one hit"
+    if decision.outcome is Outcome.MODIFY:
+        return "modify"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PathRow:
+    """One path of one workload: the four loops timed on the same contexts."""
+
+    workload: str
+    path: str
+    count: int
+    hand: Timing  # hand-written, exact Decimal, on the prebuilt context
+    engine: Timing  # riskctl on the prebuilt context
+    raw_hand: Timing  # hand-written, parsing the raw dict itself
+    engine_raw: Timing  # riskctl on the raw dict (validation included)
+
+
+def raw_loop(check: RawCheck) -> Loop:
+    def run(items: Sequence[dict[str, Any]]) -> None:
+        for item in items:
+            check(item)
+
+    return run
+
+
+def bench_paths(
+    workload: str,
+    *,
+    gate: Gate,
+    contexts: list[PreTradeContext],
+    baselines: tuple[Check, RawCheck],
+    opts: Options,
+    report: Report,
+) -> SetResult:
+    """Both riskctl inputs against both hand-written baselines, path by path, streamed.
+
+    The raw dicts carry numbers as strings, as a bot's JSON does; every baseline and the
+    dict input are verified against the engine on every context first.
+    """
+    check, raw_check = baselines
+    decisions = [gate.evaluate(STAGE, c) for c in contexts]
+    dicts = [as_input(c) for c in contexts]
+    from_dicts = [gate.evaluate(STAGE, d) for d in dicts]
+    engine_sets = [fired_by_engine(d) for d in decisions]
+    agreements = [
+        agreement(
+            "riskctl from the raw dict", engine_sets, [fired_by_engine(d) for d in from_dicts]
+        ),
+        agreement(
+            "hand-written from the raw dict", engine_sets, [frozenset(raw_check(d)) for d in dicts]
+        ),
+    ]
+    outcomes = sum(a.outcome is not b.outcome for a, b in zip(decisions, from_dicts, strict=True))
+    groups: dict[str, list[int]] = {name: [] for name in PATHS}
+    for i, decision in enumerate(decisions):
+        groups[EVERY].append(i)
+        path = path_of(decision)
+        if path is not None:
+            groups[path].append(i)
+    present = [(name, indexes) for name, indexes in groups.items() if indexes]
+    tasks = []
+    for _, indexes in present:
+        models, raws = [contexts[i] for i in indexes], [dicts[i] for i in indexes]
+        tasks += [
+            Task(check_loop(check), models, in_cache=False),
+            Task(engine_loop(gate), models, in_cache=False),
+            Task(raw_loop(raw_check), raws, in_cache=False),
+            Task(engine_loop(gate), raws, in_cache=False),
+        ]
+    measured = [m.streamed for m in run_rounds(tasks, opts.repeats)]
+    report.add(f"  {workload}, path by path (streamed µs; x: riskctl over the baseline beside it)")
+    report.add(
+        f"  {'path':<22}{'n':>7}{'hand':>9}{'riskctl':>9}{'x':>6}"
+        f"{'raw hand':>10}{'raw riskctl':>12}{'x':>6}"
+    )
+    for k, (name, indexes) in enumerate(present):
+        row = PathRow(workload, name, len(indexes), *measured[4 * k : 4 * k + 4])
+        report.noted(f"{workload} {name}", row.hand, row.engine, row.raw_hand, row.engine_raw)
+        report.paths.append(row)
+        report.add(
+            f"  {name:<22}{row.count:>7,}{row.hand.us:>9.2f}{row.engine.us:>9.2f}"
+            f"{row.engine.us / row.hand.us:>5.1f}x{row.raw_hand.us:>10.2f}"
+            f"{row.engine_raw.us:>12.2f}{row.engine_raw.us / row.raw_hand.us:>5.1f}x"
+        )
+    for found in agreements:
+        report.agreement(found, len(contexts))
+    report.add(
+        f"  outcome, riskctl from the raw dict: {outcomes} of {len(contexts):,} contexts differ"
+    )
+    failures = gate_failures(from_dicts)
+    return SetResult([*agreements, Agreement("raw dict outcome", outcomes, ())], failures)
+
+
+def markdown(report: Report) -> list[str]:
+    """The figures as a table to paste into an issue note."""
+    lines = [
+        "| workload | path | n | hand-written µs | riskctl prebuilt µs | x | hand-written"
+        " from raw dict µs | riskctl raw dict µs | x raw hand-written | x hand-written"
+        " | dict overhead / prebuilt |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.paths:
+        overhead = (r.engine_raw.us - r.engine.us) / r.engine.us
+        lines.append(
+            f"| {r.workload} | {r.path} | {r.count:,} | {r.hand.us:.2f} | {r.engine.us:.2f}"
+            f" | {r.engine.us / r.hand.us:.1f}x | {r.raw_hand.us:.2f} | {r.engine_raw.us:.2f}"
+            f" | {r.engine_raw.us / r.raw_hand.us:.1f}x | {r.engine_raw.us / r.hand.us:.1f}x"
+            f" | {overhead:.2f}x |"
+        )
+    lines.append("")
+    lines += [
+        f"load + compile, {label}: {(load.us + build.us) / 1000:.1f} ms (load_bundle"
+        f" {load.us / 1000:.1f} ms + Gate() {build.us / 1000:.1f} ms, median of {LOAD_REPEATS})"
+        for label, load, build in report.loads
+    ]
+    return lines
 
 
 def compare(
@@ -860,7 +1266,8 @@ def bench_example(
     contexts: list[PreTradeContext], opts: Options, report: Report
 ) -> SetResult | None:
     """The example policy set: engine vs hand-written, and dict vs model input."""
-    gate = Gate(load_bundle(POLICIES))
+    gate, load, build = _load_and_compile(POLICIES, LOAD_REPEATS)
+    report.loads.append(("example policies (policies/)", load, build))
     problems = limits_problems(gate.bundle)
     if problems:
         print(
@@ -880,31 +1287,25 @@ def bench_example(
         report=report,
     )
 
-    subset = contexts[:DICT_CONTEXTS]
-    dicts = [as_input(c) for c in subset]
-    from_dicts = [gate.evaluate(STAGE, d) for d in dicts]
-    from_models = [fired_by_engine(gate.evaluate(STAGE, c)) for c in subset]
-    found = agreement("dict input", from_models, [fired_by_engine(d) for d in from_dicts])
-    inputs = [Task(engine_loop(gate), items, in_cache=False) for items in (subset, dicts)]
-    model_in, dict_in = (m.streamed for m in run_rounds(inputs, opts.repeats))
-    report.noted("evaluate() on dicts", model_in, dict_in)
-    report.add(
-        f"  evaluate() on {len(subset):,} contexts: dict {dict_in.us:.2f} µs (validation included)"
-        f" vs prebuilt model {model_in.us:.2f} µs, streamed; validating adds"
-        f" {dict_in.us - model_in.us:.2f} µs ({dict_in.us / model_in.us:.1f}x)"
+    paths = bench_paths(
+        "example policies",
+        gate=gate,
+        contexts=contexts,
+        baselines=(example_check, raw_example_check),
+        opts=opts,
+        report=report,
     )
-    report.agreement(found, len(subset))
     if opts.profile:
         _profile(gate, contexts, report)
-    outcome.agreements.append(found)
-    outcome.failures += gate_failures(from_dicts)
+    outcome.agreements += paths.agreements
+    outcome.failures += paths.failures
     return outcome
 
 
 def as_input(c: PreTradeContext) -> dict[str, Any]:
-    """The context as a bot sends it: derived fields are not dumped, and a quote-sized order
-    carries its quote_qty, not the quantity the gate converted it to."""
-    data = c.model_dump(mode="python")
+    """The context as a bot sends it in JSON: numbers as strings, derived fields not dumped,
+    and a quote-sized order carries its quote_qty, not the quantity the gate converted it to."""
+    data = c.model_dump(mode="json")
     if data["order"].get("quote_qty") is not None:
         del data["order"]["qty"]
     return data
@@ -940,6 +1341,7 @@ def bench_generated(contexts: list[PreTradeContext], opts: Options, report: Repo
     exec(compile(source.python, "<bench generated_check>", "exec"), namespace)  # noqa: S102  # our own generated source
     passes = generated_passes(source.rules)
     generated_check = with_fix(namespace["generated_check"], passes)
+    raw_generated_check = from_raw(generated_check)
     simple = SimpleEvalChecker(simpleeval_programs(source.rules), passes)
 
     with tempfile.TemporaryDirectory(prefix="riskctl-bench-") as tmp:
@@ -959,11 +1361,17 @@ def bench_generated(contexts: list[PreTradeContext], opts: Options, report: Repo
         opts=opts,
         report=report,
     )
-    report.add(
-        f"  load + compile the bundle: {(load.us + build.us) / 1000:.1f} ms = load_bundle"
-        f" {load.us / 1000:.1f} ms + Gate() compile and warm {build.us / 1000:.1f} ms"
-        f" (median of {LOAD_REPEATS})"
+    report.loads.append((f"{GENERATED_RULES}-rule bundle", load, build))
+    paths = bench_paths(
+        f"{GENERATED_RULES} rules",
+        gate=gate,
+        contexts=contexts,
+        baselines=(generated_check, raw_generated_check),
+        opts=opts,
+        report=report,
     )
+    outcome.agreements += paths.agreements
+    outcome.failures += paths.failures
     return outcome
 
 
@@ -1015,6 +1423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"verdict: {bad} disagreements, {failures} gate failures; repeats of one loop differ"
         f" by up to {spread - 1:.0%} ({noisiest}); run took {time.perf_counter() - began:.1f} s"
     )
+    report.add()
+    report.lines += markdown(report)
     print("\n".join(report.lines))
     if bad or failures:
         print("the baselines do not decide what the engine decides; the ratios mean nothing")
