@@ -10,8 +10,11 @@ copy, runs pytest there (the copy first on PYTHONPATH) and writes the original b
     .venv/bin/python tools/mutate.py --module engine/grid.py --mutant "engine/grid.py:20:4 -> 5"
 
 Known-equivalent mutants (no test can tell them apart) are listed in
-tools/mutants-equivalent.txt as ``module:line:mutation  # reason`` and left out of the score
-(``module:line:mutation [n]`` for the n-th, left to right, of several alike on one line).
+tools/mutants-equivalent.txt as ``module | source line | mutation  # reason`` and left out of
+the score (``mutation [n]`` for the n-th, left to right, of several alike on one line). The
+entry names the mutated line by its text (stripped, without its comment), not its number, so
+it still matches after edits elsewhere move the line; an entry whose line was itself changed
+stops matching, and that mutant is judged again.
 Too slow for CI; run it by hand when changing the core or its tests.
 """
 
@@ -101,11 +104,21 @@ class Mutant:
     variant: int  # which of the node's mutations (a constant has two: +1 and -1)
     mutation: str
     occurrence: int = 0  # n-th (left to right) of several same mutations on the line; 0: one
+    text: str = ""  # the mutated line's source, stripped, without a trailing comment
 
     @property
     def key(self) -> str:
-        suffix = f" [{self.occurrence}]" if self.occurrence else ""
-        return f"{self.module}:{self.line}:{self.mutation}{suffix}"
+        """``module:line:mutation`` (what ``--mutant`` takes and the run prints)."""
+        return f"{self.module}:{self.line}:{self.mutation}{self._suffix}"
+
+    @property
+    def stable_key(self) -> str:
+        """``module | line text | mutation``: the equivalents file's key, kept when lines move."""
+        return f"{self.module} | {self.text} | {self.mutation}{self._suffix}"
+
+    @property
+    def _suffix(self) -> str:
+        return f" [{self.occurrence}]" if self.occurrence else ""
 
 
 @dataclass(slots=True)
@@ -204,15 +217,40 @@ def mutants_of(module: str, source: str, scope: tuple[str, ...] | None = None) -
     tree = ast.parse(source)
     rule_text = module in RULE_TEXT_MODULES
     skipped = _skipped_nodes(tree, scope)
+    texts = _line_texts(source)
     found = []
     columns: dict[int, int] = {}
     for index, node in enumerate(ast.walk(tree)):
         if id(node) in skipped:
             continue
         for variant, (mutation, _) in enumerate(_variants(node, rule_text)):
-            found.append(Mutant(module, getattr(node, "lineno", 0), index, variant, mutation))
+            line = getattr(node, "lineno", 0)
+            text = texts[line - 1] if 0 < line <= len(texts) else ""
+            found.append(Mutant(module, line, index, variant, mutation, text=text))
             columns[index] = getattr(node, "col_offset", 0)
     return _numbered(found, columns)
+
+
+_COMMENT = re.compile(r"\s+#\s.*$")  # ruff format puts two spaces before an inline comment
+
+
+def _line_texts(source: str) -> list[str]:
+    """Each line as the equivalents file names it: stripped, its trailing comment cut.
+
+    A line whose text occurs more than once in the module (``exits_exempt=False,``) is
+    prefixed with the nearest line above it that occurs once (``"rule_id", ... ``), so
+    every text names one line.
+    """
+    texts = [_COMMENT.sub("", line).strip() for line in source.splitlines()]
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    named = []
+    for number, text in enumerate(texts):
+        above = (t for t in reversed(texts[:number]) if t and counts[t] == 1)
+        anchor = next(above, "") if counts[text] > 1 else ""
+        named.append(f"{anchor} ... {text}" if anchor else text)
+    return named
 
 
 def _numbered(found: list[Mutant], columns: dict[int, int]) -> list[Mutant]:
@@ -366,11 +404,22 @@ def _baseline(copy: Path, modules: list[str], timeout: float) -> None:
 
 
 def load_equivalents(path: Path = EQUIVALENT_FILE) -> set[str]:
-    """``module:line:mutation`` keys from the equivalents file (comments after ``#``)."""
+    """``module | line text | mutation`` keys from the equivalents file (reasons after ``  #``).
+
+    The module is what comes before the first ``|``, the mutation what comes after the last
+    (the line text may hold ``|`` itself); a line starting with ``#`` is a comment.
+    """
     if not path.exists():
         return set()
-    lines = (raw.split("#", 1)[0].strip() for raw in path.read_text("utf-8").splitlines())
-    return {line for line in lines if line}
+    keys = set()
+    for raw in path.read_text("utf-8").splitlines():
+        entry = raw.split("  # ", 1)[0].strip()
+        if not entry or entry.startswith("#"):
+            continue
+        module, _, rest = entry.partition(" | ")
+        text, _, mutation = rest.rpartition(" | ")
+        keys.add(f"{module.strip()} | {text.strip()} | {mutation.strip()}")
+    return keys
 
 
 def run(mutants: list[Mutant], *, jobs: int, timeout: float) -> Iterator[Result]:
@@ -384,7 +433,7 @@ def run(mutants: list[Mutant], *, jobs: int, timeout: float) -> Iterator[Result]
         copies.put(first)
 
         def work(mutant: Mutant) -> Result:
-            if mutant.key in equivalents:
+            if mutant.stable_key in equivalents:
                 return Result(mutant, "equivalent", 0.0)
             copy = copies.get()
             try:
@@ -408,8 +457,8 @@ def report(results: list[Result]) -> dict[str, object]:
         print(f"{module:<22}" + "".join(f"{counts[s]:>11}" for s in _STATUSES) + _pct(counts))
     print(f"{'total':<22}" + "".join(f"{total[s]:>11}" for s in _STATUSES) + _pct(total))
     survivors = [r for r in results if r.status == "survived"]
-    for r in survivors:
-        print(f"  survived  {r.mutant.key}")
+    for r in survivors:  # with the key an equivalents entry takes, should it be one
+        print(f"  survived  {r.mutant.key}\n            {r.mutant.stable_key}")
     return {
         "modules": rows,
         "total": total,

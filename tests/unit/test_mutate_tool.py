@@ -81,6 +81,24 @@ def test_when_a_module_holds_rule_text_then_the_expression_in_the_string_is_muta
 
 def test_when_equivalents_are_listed_then_comments_and_blank_lines_are_ignored(tmp_path) -> None:
     listed = tmp_path / "eq.txt"
-    listed.write_text("# header\n\nengine/x.py:3:< -> <=  # same at the bound\n", "utf-8")
+    entry = "engine/x.py | if a < b | c: |  < -> <=  # same at the bound\n"
+    listed.write_text("# header\n\n" + entry, "utf-8")
 
-    assert mutate.load_equivalents(listed) == {"engine/x.py:3:< -> <="}
+    assert mutate.load_equivalents(listed) == {"engine/x.py | if a < b | c: | < -> <="}
+
+
+def test_when_lines_move_then_an_equivalent_mutant_keeps_its_key() -> None:
+    (before,) = [m for m in mutate.mutants_of("m.py", SOURCE) if m.mutation == "< -> <="]
+    moved = SOURCE.replace("def f(", "X = 0\n\n\ndef f(")
+    (after,) = [m for m in mutate.mutants_of("m.py", moved) if m.mutation == "< -> <="]
+
+    assert after.line == before.line + 3
+    assert after.stable_key == before.stable_key == "m.py | return a < b and True | < -> <="
+
+
+def test_when_a_line_text_repeats_then_its_key_names_the_unique_line_above() -> None:
+    source = "def f(a):\n    x = a  # one\n    return x > 1\n\n\ndef g(a):\n    return x > 1\n"
+    keys = sorted(m.stable_key for m in mutate.mutants_of("m.py", source) if "->" in m.mutation)
+
+    assert "m.py | x = a ... return x > 1 | > -> >=" in keys
+    assert "m.py | def g(a): ... return x > 1 | > -> >=" in keys
