@@ -285,7 +285,7 @@ def _occurrences(trees: list[ast.expr]) -> tuple[dict[str, int], dict[str, int]]
 def _shareable(node: ast.AST) -> bool:
     if not isinstance(node, _COMPUTATIONS):
         return False
-    # a lazy temporary itself is already shared; D() and helpers wrap one operation
+    # calls of the allowed functions and the floor helpers; D() only wraps a value
     return not isinstance(node, ast.Call) or (
         isinstance(node.func, ast.Name) and node.func.id in _SHARED_CALLS
     )

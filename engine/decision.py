@@ -152,11 +152,9 @@ class Hits(Sequence[RuleHit]):
 
     def enforced(self, rule_id: str) -> bool:
         """True when ``rule_id`` fired in enforce mode (without building any hit)."""
-        return any(
-            (entry if isinstance(entry, RuleHit) else entry[1]).rule_id == rule_id
-            and (entry if isinstance(entry, RuleHit) else entry[1]).mode == "enforce"
-            for entry in self._entries
-        )
+        # a RuleHit, or the rule of a pending hit: both carry rule_id and mode
+        fired = (entry if isinstance(entry, RuleHit) else entry[1] for entry in self._entries)
+        return any(hit.rule_id == rule_id and hit.mode == "enforce" for hit in fired)
 
 
 @dataclass(slots=True)

@@ -123,10 +123,11 @@ class RuleSet:
         # the code that results, so scopes that differ only in such facts share a function.
         known = dict(zip(CONTEXTS[stage].SCOPE_FIELDS, (venue, symbol), strict=True))
         program = plan([RuleCode(s.expr, s.exits_exempt) for s in specs], known=known)
-        compiled = self._compiled.get(program.signature)
+        signature = program.signature
+        compiled = self._compiled.get(signature)
         if compiled is None:
             compiled = program.compile(f"{stage}_{next(self._names)}")
-            self._compiled[program.signature] = compiled
+            self._compiled[signature] = compiled
         return ScopeProgram(tuple(specs), compiled)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from test_reload_safety import FAT_FINGER
+
 from riskctl import Gate, Outcome
 
 REPO = Path(__file__).resolve().parents[3]
@@ -22,13 +24,7 @@ OFF_STEP_BUY = {
     },
     "market": {"bid": "64990", "ask": "65010", "age_ms": 40},
     "position": {"qty": "1"},
-    "account": {
-        "equity": "5000000",
-        "available_balance": "2000000",
-        "balance_age_ms": 1000,
-        "quote_free": "2000000",
-        "base_free": "30",
-    },
+    "account": FAT_FINGER["account"],
 }
 
 
