@@ -172,7 +172,8 @@ def _explain_error(exc: BaseException, values: dict[str, Any]) -> str:
     if nulls and isinstance(exc, TypeError) and "NoneType" in str(exc):
         return f"{', '.join(nulls)} {'is' if len(nulls) == 1 else 'are'} null"
     name = type(exc).__name__
-    if "DivisionByZero" in name or isinstance(exc, ZeroDivisionError):
+    # 0/0 raises InvalidOperation([DivisionUndefined]); x/0 raises DivisionByZero
+    if isinstance(exc, ZeroDivisionError) or "DivisionUndefined" in str(exc):
         return "division by zero"
     return redact(f"{name}: {exc}")
 

@@ -211,7 +211,7 @@ def _immutable_changes(old: PolicyBundle, new: PolicyBundle) -> list[Diagnostic]
                     "reload.immutable-changed",
                     f"{label} changed from {sorted(before)} to {sorted(after)}; "
                     "restart the process to change them",
-                    _where(new, field, values, before),
+                    _where(old, new, field, values),
                 )
             )
     return problems
@@ -230,11 +230,16 @@ def _union(bundle: PolicyBundle, values: Callable[[RiskLimits], set[str]]) -> se
 
 
 def _where(
-    bundle: PolicyBundle, field: str, values: Callable[[RiskLimits], set[str]], before: set[str]
+    old: PolicyBundle, new: PolicyBundle, field: str, values: Callable[[RiskLimits], set[str]]
 ) -> Location:
-    """The changed field of the first document that brings a new value (else the first)."""
-    documents = bundle.of_kind(RiskLimits)
+    """The changed field of the first document whose values differ from the in-force one.
+
+    Documents are matched by ``Kind/name``; a document new to the bundle counts as changed.
+    When none differs, a document was deleted; its file is gone, so point at the first.
+    """
+    documents = new.of_kind(RiskLimits)
     if not documents:
         return Location("<bundle>")
-    changed = next((d for d in documents if values(d) - before), documents[0])
-    return bundle.source_of(changed.ref).source.location(("spec", field))
+    in_force = {d.ref: values(d) for d in old.of_kind(RiskLimits)}
+    changed = next((d for d in documents if in_force.get(d.ref) != values(d)), documents[0])
+    return new.source_of(changed.ref).source.location(("spec", field))

@@ -150,6 +150,8 @@ def test_when_a_context_has_several_problems_then_the_message_names_the_first_lo
         "(market.age_ms + 1) / (market.age_ms - market.age_ms) > 1",  # whole numbers
         "(market.age_ms + 1) % (market.age_ms - market.age_ms) > 1",
         "(market.age_ms + 1) // (market.age_ms - market.age_ms) > 1",
+        "(market.age_ms - market.age_ms) / (market.age_ms - market.age_ms) > 1",  # 0/0
+        "order.qty * 0 / (order.qty * 0) > 1",  # Decimal 0/0: InvalidOperation
     ],
 )
 def test_when_a_rule_divides_by_zero_then_the_hit_says_division_by_zero(

@@ -294,6 +294,62 @@ def test_when_environment_and_account_both_change_then_both_are_reported(live) -
     assert [p.code for p in problems] == ["reload.immutable-changed"] * 2
 
 
+def two_documents(directory: Path, second: list[tuple[str, str]], version: int = 1) -> Path:
+    """``a.yaml`` holds one binance account; ``b.yaml`` holds ``second``."""
+
+    def limits(name: str, accounts: list[tuple[str, str]], version: int) -> str:
+        venues = [f"    - {{venue: {v}, account: {a}, symbols: [BTC/USDT]}}" for v, a in accounts]
+        return "\n".join(
+            [
+                "apiVersion: riskctl/v1",
+                "kind: RiskLimits",
+                f"metadata: {{name: {name}, version: {version}, owner: tests}}",
+                "spec:",
+                "  environment: paper",
+                "  venues:",
+                *venues,
+                "  defaults: {max_order_qty: 5}",
+                "  scoped: []",
+                "",
+            ]
+        )
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "a.yaml").write_text(limits("first", [("binance", "mm-1")], 1), "utf-8")
+    path = directory / "b.yaml"
+    path.write_text(limits("second", second, version), "utf-8")
+    return path
+
+
+def test_when_an_account_is_removed_from_the_second_document_then_the_reload_points_at_it(
+    tmp_path: Path,
+) -> None:
+    second = two_documents(tmp_path, [("okx", "mm-okx-1"), ("binance", "mm-2")])
+    gate = Gate.from_path(tmp_path)
+    two_documents(tmp_path, [("binance", "mm-2")], version=2)
+
+    problems = [p for p in gate.reload(tmp_path) if p.code == "reload.immutable-changed"]
+
+    assert len(problems) == 1
+    assert problems[0].location.path == str(second)
+    lines = second.read_text(encoding="utf-8").splitlines()
+    assert lines[problems[0].location.line - 2] == "  venues:"  # the list under the key
+
+
+def test_when_a_whole_document_is_deleted_then_the_reload_is_refused_and_names_a_file(
+    tmp_path: Path,
+) -> None:
+    second = two_documents(tmp_path, [("okx", "mm-okx-1")])
+    gate = Gate.from_path(tmp_path)
+    second.unlink()
+
+    problems = [p for p in gate.reload(tmp_path) if p.code == "reload.immutable-changed"]
+
+    assert len(problems) == 1
+    assert "okx/mm-okx-1" in problems[0].message
+    assert problems[0].location.path == str(tmp_path / "a.yaml")
+
+
 # -- diagnostics point at the right place ------------------------------------------------------
 
 
