@@ -1,0 +1,139 @@
+"""The state store protocol: what the runtime needs from durable storage, and no more.
+
+Narrow on purpose, so SQLite (embedded, one file), memory (tests, fast replay) and later
+Redis implement the same four things:
+
+1. ``load``: the last committed snapshot, every machine's state row by key.
+2. ``commit``: changed state rows and the audit records of one decision, atomically.
+   A reader or a restarted process sees all of a commit or none of it.
+3. ``controls``: operator commands (kill, resume, reset) another process posted, in order.
+4. ``audit``: the hash-chained log, for ``riskctl audit``.
+
+State rows are JSON text keyed by ``(machine, key)``, e.g. ``("breaker", "venue-errors")``;
+what the text means is the machine's business (``riskctl.state.codec``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "GENESIS",
+    "AuditRecord",
+    "Control",
+    "ControlVerb",
+    "NewRecord",
+    "RowKey",
+    "Snapshot",
+    "StateStore",
+    "chain_hash",
+]
+
+RowKey = tuple[str, str]  # (machine, key)
+ControlVerb = Literal["kill", "resume", "reset"]
+GENESIS = "0" * 64  # the previous hash of the first record
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """An operator command posted to a running process through the store."""
+
+    id: int  # increasing; the runtime remembers the last one it applied
+    verb: ControlVerb
+    by: str
+    reason: str
+    at_ms: int
+    target: str = ""  # the breaker name, for reset
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """An audit record before the store numbers and chains it."""
+
+    at_ms: int
+    kind: str  # "decision", "control", "effect", "disagreement"
+    body: Mapping[str, Any]  # JSON-able
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A committed audit record: numbered, and chained to the one before by its hash."""
+
+    seq: int
+    at_ms: int
+    kind: str
+    body: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at_ms": self.at_ms,
+            "kind": self.kind,
+            "body": self.body,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What ``load`` returns: every state row, and where the audit chain stands."""
+
+    rows: Mapping[RowKey, str]
+    last_seq: int
+    last_hash: str
+
+
+def canonical_body(body: Mapping[str, Any]) -> str:
+    """The one JSON text a record's body is hashed and stored as."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, seq: int, at_ms: int, kind: str, body_text: str) -> str:
+    """sha256 over the previous hash and every field of the record: an edit or a deletion
+    anywhere breaks every hash after it."""
+    text = f"{prev_hash}\n{seq}\n{at_ms}\n{kind}\n{body_text}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class StateStore(Protocol):
+    """Durable runtime state. Implementations: SqliteStore, MemoryStore."""
+
+    def load(self) -> Snapshot:
+        """The last committed state (empty rows and GENESIS for a new store)."""
+        ...
+
+    def commit(
+        self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
+    ) -> Sequence[AuditRecord]:
+        """Write changed rows (None deletes one) and append records, in one transaction.
+
+        Returns the records as committed (numbered and chained). Raises on failure, and
+        then nothing of this commit is visible.
+        """
+        ...
+
+    def post_control(
+        self, verb: ControlVerb, *, by: str, reason: str, at_ms: int, target: str = ""
+    ) -> Control:
+        """Queue an operator command for the process running on this store."""
+        ...
+
+    def controls(self, after_id: int) -> Sequence[Control]:
+        """Commands with an id above ``after_id``, oldest first. Cheap when there are none:
+        the runtime asks before every decision."""
+        ...
+
+    def audit(self, since_ms: int | None = None) -> Iterator[AuditRecord]:
+        """Committed records in order, from ``since_ms`` (context time) on."""
+        ...
+
+    def close(self) -> None:
+        """Release the store; a closed store is not used again."""
+        ...
