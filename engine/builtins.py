@@ -154,6 +154,16 @@ BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
         "trading is REDUCING: only reduce_only orders that shrink the position pass",
     ),
     BuiltinRule(
+        "paused",
+        "state.paused",
+        "new orders on this symbol are paused by an open circuit breaker; exits pass",
+    ),
+    BuiltinRule(
+        "band_blocks_increasing",
+        "state.block_increasing and abs(position.qty_after) > abs(position.qty)",
+        "the inventory band blocks orders that grow the position; orders that shrink it pass",
+    ),
+    BuiltinRule(
         "order_type_price",
         "(order.type in ('limit', 'stop_limit')) == (order.price is None)",
         "a limit or stop_limit order needs a price, and a market or stop_market order must not"

@@ -77,8 +77,8 @@ class ProgramPlan:
             self.rules[0].expr.stage if self.rules else "",
         )
 
-    def compile(self, name: str = "program") -> Compiled:
-        return _compile(self, name)
+    def compile(self, name: str = "program", *, values: bool = False) -> Compiled:
+        return _compile(self, name, values=values)
 
 
 def plan(rules: Sequence[RuleCode], *, known: Mapping[str, str] | None = None) -> ProgramPlan:
@@ -92,13 +92,23 @@ def plan(rules: Sequence[RuleCode], *, known: Mapping[str, str] | None = None) -
 
 
 def generate(
-    rules: Sequence[RuleCode], *, name: str = "program", known: Mapping[str, str] | None = None
+    rules: Sequence[RuleCode],
+    *,
+    name: str = "program",
+    known: Mapping[str, str] | None = None,
+    values: bool = False,
 ) -> Compiled:
-    """Compile ``rules`` (indexes are positions in this sequence) into one function."""
-    return plan(rules, known=known).compile(name)
+    """Compile ``rules`` (indexes are positions in this sequence) into one function.
+
+    The function appends to ``fired`` the index of each rule whose condition holds, or
+    ``(index, exception)`` for one that raised. With ``values`` it evaluates expressions
+    instead (alert metrics): it appends ``(index, value)`` for every one, or
+    ``(index, exception)``.
+    """
+    return plan(rules, known=known).compile(name, values=values)
 
 
-def _compile(program: ProgramPlan, name: str) -> Compiled:
+def _compile(program: ProgramPlan, name: str, *, values: bool = False) -> Compiled:
     fields = dict(program.fields)
     constants = dict(program.constants)
     live = [
@@ -134,6 +144,14 @@ def _compile(program: ProgramPlan, name: str) -> Compiled:
             lines.append(f"    if not {fields[exit_field]}:")
         in_exit_block = rule.exits_exempt
         indent = "        " if rule.exits_exempt else "    "
+        if values:
+            lines += [
+                f"{indent}try:",
+                f"{indent}    fired.append(({index}, {test}))",
+                f"{indent}except Exception as exc:",
+                f"{indent}    fired.append(({index}, exc))",
+            ]
+            continue
         if test == "True":  # decided by the scope: it fires, and nothing in it can raise
             lines.append(f"{indent}fired.append({index})")
             continue

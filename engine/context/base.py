@@ -100,6 +100,20 @@ class State(ContextModel):
     kill_switch: bool = Field(
         default=False, description="True when an operator pulled the kill switch."
     )
+    paused: bool = Field(
+        default=False,
+        description=(
+            "True when new orders on this venue and symbol are paused: an open circuit breaker"
+            " with pause_symbol or cancel_all in its scope. Exits pass. Set by `riskctl run`."
+        ),
+    )
+    block_increasing: bool = Field(
+        default=False,
+        description=(
+            "True when the inventory band the position is in blocks orders that grow"
+            " |position|; orders that shrink it pass. Set by `riskctl run`."
+        ),
+    )
 
 
 class StageContext(ContextModel):

@@ -458,6 +458,30 @@ def test_when_kill_switch_or_halted_then_even_exits_are_rejected(tmp_path, state
         assert code in codes(decision)
 
 
+def test_when_the_symbol_is_paused_then_new_orders_are_rejected_and_exits_pass(tmp_path) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 5})
+    paused = {"paused": True}
+    assert codes(gate.evaluate("pre_trade", pre_trade(state=paused))) == ["state.paused"]
+    assert gate.evaluate("pre_trade", exit_order(state=paused)).outcome is Outcome.ALLOW
+    assert gate.evaluate("pre_trade", pre_trade()).outcome is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("position", "side", "blocked"),
+    [("0", "buy", True), ("10", "buy", True), ("10", "sell", False), ("-10", "buy", False)],
+)
+def test_when_the_band_blocks_increasing_then_only_orders_that_grow_the_position_are_rejected(
+    tmp_path, position, side, blocked
+) -> None:
+    gate = make_gate(tmp_path, {"max_order_qty": 5})
+    data = pre_trade(
+        state={"block_increasing": True}, order={"side": side}, position={"qty": position}
+    )
+    decision = gate.evaluate("pre_trade", data)
+    assert ("state.band_blocks_increasing" in codes(decision)) is blocked
+    assert (decision.outcome is Outcome.REJECT) is blocked
+
+
 def test_when_reducing_then_opening_orders_are_rejected_and_exits_pass(tmp_path) -> None:
     gate = make_gate(tmp_path, {"max_order_qty": 5})
     reducing = {"trading_state": "REDUCING"}
