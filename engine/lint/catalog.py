@@ -89,6 +89,9 @@ CATALOG: dict[str, str] = {
     "reload.version-not-bumped": "A reload changes a document's content under the same "
     "metadata.version.",
     "reload.failed": "A reload failed for a reason other than a located policy problem.",
+    # the stateful runtime (`riskctl run`, the state store and its audit log)
+    "state.commit-failed": "The runtime could not commit its state; the decision is a reject.",
+    "input.invalid": "A `riskctl run` line is not JSON or not a {stage, context} object.",
     "order.fix-not-converging": "Fixing an order (clip, round) did not settle on one that passes.",
     "test.no-policies": "No policy files were found to run a policy test file against.",
     "test.not-a-mapping": "A policy test file is not a mapping.",

@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import orjson
+
 __all__ = [
     "GENESIS",
     "AuditRecord",
@@ -91,8 +93,25 @@ class Snapshot:
 
 
 def canonical_body(body: Mapping[str, Any]) -> str:
-    """The one JSON text a record's body is hashed and stored as."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one JSON text a record's body is hashed and stored as: sorted keys, compact,
+    UTF-8; Decimals (and anything else not JSON) as their exact text."""
+    try:
+        return orjson.dumps(body, default=_text, option=_CANONICAL).decode()
+    except orjson.JSONEncodeError:  # an int beyond 64 bits: the json module takes any int
+        return json.dumps(
+            body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_text
+        )
+
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def _text(value: Any) -> str:
+    dump = getattr(value, "model_dump", None)  # a pydantic model given as a context
+    if dump is not None:
+        text: str = orjson.dumps(dump(mode="json"), option=_CANONICAL).decode()
+        return text
+    return str(value)
 
 
 def chain_hash(prev_hash: str, seq: int, at_ms: int, kind: str, body_text: str) -> str:

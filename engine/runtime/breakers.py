@@ -1,0 +1,189 @@
+"""Circuit breakers in the runtime: conditions compiled once, states kept per instance.
+
+Each breaker's ``when`` is compiled with the rules' code generator, one program per stage
+(all breakers of a stage in one function), so a stage's breakers cost one call. A condition
+that raises counts as a match (fail closed). See ``riskctl.state.breakers`` for the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from riskctl.bundle import PolicyBundle
+from riskctl.codegen import Compiled, RuleCode, generate
+from riskctl.context.base import StageContext
+from riskctl.decision import Decision
+from riskctl.errors import RiskctlError
+from riskctl.expr import check_expression
+from riskctl.kinds import CircuitBreakers
+from riskctl.kinds.circuit_breakers import Breaker
+from riskctl.runtime.completion import Completion
+from riskctl.runtime.part import Scope
+from riskctl.state import breakers as trips
+from riskctl.state.codec import decode
+from riskctl.state.effects import Effect
+from riskctl.state.store import Control
+from riskctl.symbols import Type
+
+__all__ = ["BreakerPart"]
+
+
+class BreakerPart:
+    """The runtime's binding of every breaker in the bundle."""
+
+    machine = "breaker"
+
+    def __init__(self, bundle: PolicyBundle | None) -> None:
+        documents = bundle.of_kind(CircuitBreakers) if bundle is not None else ()
+        self._specs: dict[str, Breaker] = {
+            b.name: b for document in documents for b in document.spec.breakers
+        }
+        self._by_stage: dict[str, list[Breaker]] = {}
+        for spec in self._specs.values():
+            self._by_stage.setdefault(spec.stage, []).append(spec)
+        self._programs: dict[str, Compiled] = {
+            stage: _compile(stage, specs) for stage, specs in self._by_stage.items()
+        }
+        self._states: dict[str, trips.BreakerState] = {}
+        self._changed: set[str] = set()
+        self._pending_probes: dict[str, trips.BreakerState] = {}
+
+    def load(self, rows: Mapping[str, str]) -> None:
+        self._states = {key: decode(trips.BreakerState, text) for key, text in rows.items()}
+        self._changed.clear()
+
+    def _put(self, key: str, state: trips.BreakerState) -> None:
+        if self._states.get(key) != state:
+            self._states[key] = state
+            self._changed.add(key)
+
+    def tick(self, now_ms: int) -> list[Effect]:
+        effects: list[Effect] = []
+        for key, state in list(self._states.items()):
+            spec = self._specs.get(state.name)
+            if spec is not None and state.status == "open":
+                after, done = trips.tick(spec, state, now_ms)
+                self._put(key, after)
+                effects += done
+        return effects
+
+    def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
+        self._pending_probes = {}
+        if scope is None or not self._states:
+            completion.set("state.paused", False)
+            return
+        found = trips.restrictions(self._specs, self._states.values(), *scope)
+        if found.halt:
+            completion.restrictions.append("HALTED")
+        if found.reduce_only:
+            completion.restrictions.append("REDUCING")
+        paused = found.paused
+        if found.probes and stage == "pre_trade" and _is_new_order(completion):
+            for key in found.probes:  # an order is a probe only if every half-open one admits it
+                state = self._states[key]
+                after, probe = trips.admit_probe(self._specs[state.name], state)
+                paused = paused or not probe.admitted
+                self._pending_probes[key] = after
+        elif found.probes and stage == "pre_trade":
+            paused = True  # half-open admits probes only, and only as new orders
+        completion.set("state.paused", paused)
+
+    def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
+        effects = self._observe(stage, ctx, now_ms)
+        # A probe counts only when it was let out, and after this evaluation's own
+        # observation: a later, clean evaluation closes the breaker, not the probe itself.
+        if decision.allowed:
+            for key, state in self._pending_probes.items():
+                if self._states.get(key, state).status == "half_open":
+                    self._put(key, state)
+        self._pending_probes = {}
+        return effects
+
+    def _observe(self, stage: str, ctx: StageContext, now_ms: int) -> list[Effect]:
+        specs = self._by_stage.get(stage)
+        if not specs:
+            return []
+        venue, symbol = ctx.scope_key()
+        fired: list[Any] = []
+        self._programs[stage].run(ctx, fired)
+        matched = {entry for entry in fired if isinstance(entry, int)}
+        failed = {entry[0] for entry in fired if isinstance(entry, tuple)}
+        effects: list[Effect] = []
+        for index, spec in enumerate(specs):
+            if not trips.in_scope(spec, venue, symbol):
+                continue
+            key, _ = trips.instance(spec, venue, symbol)
+            state = self._states.get(key) or trips.initial(spec, venue, symbol)
+            hit = index in matched
+            after, done = trips.observe(spec, state, hit, now_ms, failed=index in failed)
+            if after != state or key in self._states:
+                self._put(key, after)
+            effects += done
+        return effects
+
+    def control(self, control: Control, now_ms: int) -> list[Effect]:
+        if control.verb != "reset":
+            return []
+        spec = self._specs.get(control.target)
+        if spec is None:
+            return [_refused(control, "breaker.unknown", f"no breaker is named {control.target}")]
+        effects: list[Effect] = []
+        instances = [k for k, s in self._states.items() if s.name == spec.name]
+        for key in instances:
+            try:
+                after, done = trips.reset(
+                    spec, self._states[key], control.by, control.reason, now_ms
+                )
+            except RiskctlError as exc:
+                effects.append(_refused(control, getattr(exc, "code", "breaker.error"), str(exc)))
+                continue
+            self._put(key, after)
+            effects += done
+        if not instances:
+            effects.append(
+                _refused(control, "breaker.not_open", f"breaker {spec.name} never tripped")
+            )
+        return effects
+
+    def dirty(self) -> dict[str, Any]:
+        changed = {key: self._states.get(key) for key in self._changed}
+        self._changed.clear()
+        return changed
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "breakers": {
+                key: {
+                    "status": s.status,
+                    "since_ms": s.since_ms,
+                    "trips": s.trips,
+                    "reason": s.reason,
+                }
+                for key, s in sorted(self._states.items())
+            }
+        }
+
+
+def _compile(stage: str, specs: list[Breaker]) -> Compiled:
+    rules = []
+    for spec in specs:
+        checked, problem = check_expression(spec.when, stage, expect=Type.BOOL)
+        if checked is None:  # the bundle was checked at load; this would be a bug
+            raise ValueError(f"breaker {spec.name}: {problem}")
+        rules.append(RuleCode(checked))
+    return generate(rules, name=f"breakers_{stage}")
+
+
+def _is_new_order(completion: Completion) -> bool:
+    return completion.given("order.action") in (None, "new")
+
+
+def _refused(control: Control, code: str, message: str) -> Effect:
+    return Effect(
+        "record",
+        "control_refused",
+        f"control:{control.id}",
+        message=message,
+        detail={"code": code, "target": control.target},
+    )

@@ -1,0 +1,84 @@
+"""A context being completed: runtime-owned fields set, and what the bot said otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from riskctl.state.trading import Mode
+
+__all__ = ["Completion", "scope_of"]
+
+
+class Completion:
+    """Copy-on-write over the bot's raw context: only the sections the runtime sets are
+    copied. ``set("state.kill_switch", True)`` overrides the bot's value and, when the bot
+    gave a different one, records a disagreement (which reconciliation acts on later)."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._given = data
+        self._data: dict[str, Any] = dict(data)
+        self._copied: set[str] = set()
+        self.disagreements: dict[str, Any] = {}
+        self.restrictions: list[Mode] = []  # modes breakers impose here: REDUCING, HALTED
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self._data
+
+    def given(self, path: str) -> Any:
+        """The bot's raw value at a dotted path (None when absent or not a mapping)."""
+        return _get(self._given, path)
+
+    def set(self, path: str, value: Any) -> None:
+        section, _, leaf = path.rpartition(".")
+        given = self.given(path)
+        if given is not None and not _same(given, value):
+            self.disagreements[path] = {"given": _shown(given), "used": _shown(value)}
+        if not section:
+            self._data[leaf] = value
+            return
+        holder = self._section(section)
+        holder[leaf] = value
+
+    def _section(self, section: str) -> dict[str, Any]:
+        if section not in self._copied:
+            current = self._data.get(section)
+            self._data[section] = dict(current) if isinstance(current, Mapping) else {}
+            self._copied.add(section)
+        holder: dict[str, Any] = self._data[section]
+        return holder
+
+
+def scope_of(paths: tuple[str, str], data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(venue, symbol) of raw context data at the stage's scope field paths, if both are text."""
+    venue, symbol = _get(data, paths[0]), _get(data, paths[1])
+    if isinstance(venue, str) and isinstance(symbol, str):
+        return venue, symbol
+    return None
+
+
+def _get(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _same(given: Any, value: Any) -> bool:
+    """Equal as the runtime means it: booleans by identity, numbers by value (a bot's
+    "10.0" is the runtime's 10), anything else by equality."""
+    if isinstance(given, bool) or isinstance(value, bool):
+        return given is value
+    if isinstance(given, (int, str, Decimal)) and isinstance(value, (int, Decimal)):
+        try:
+            return Decimal(given) == value
+        except (InvalidOperation, ValueError):
+            return False
+    return bool(given == value)
+
+
+def _shown(value: Any) -> Any:
+    return value if isinstance(value, (str, int, bool)) or value is None else str(value)
