@@ -40,7 +40,6 @@ __all__ = [
     "Stream",
     "StreamId",
     "StreamState",
-    "dedupe_key",
     "known",
     "observe",
     "row_key",
@@ -52,6 +51,7 @@ __all__ = [
 SeqMode = Literal["contiguous", "monotonic"]
 Stream = Literal["trades", "book", "balance", "order_update"]
 StreamId = tuple[str, str, Stream]  # (venue, symbol, stream)
+MAX_MEMORY = 4096  # the id window is an int of this many bits, stored as decimal digits
 COUNT_CAP = 2**53 - 1  # counters saturate here: bounded, and exact in any JSON reader
 _STREAMS: dict[str, Stream] = {
     "trade": "trades",
@@ -79,8 +79,8 @@ class FeedConfig:
     reference_trade_types: tuple[str, ...] = ("MARKET",)
 
     def __post_init__(self) -> None:
-        if self.idempotency_memory < 0:
-            raise ValueError("idempotency_memory must be zero or more")
+        if not 0 <= self.idempotency_memory <= MAX_MEMORY:
+            raise ValueError(f"idempotency_memory must be from 0 to {MAX_MEMORY}")
 
 
 DEFAULT_FEED_CONFIG = FeedConfig()
@@ -101,7 +101,8 @@ class StreamState:
     missing: int = 0  # ids skipped in those gaps
     out_of_order: int = 0
     duplicates: int = 0
-    keys: tuple[str, ...] = ()  # the last N idempotency keys, oldest first
+    ids: int = 0  # bit i set: id last_seq - i was seen (i < N), the anti-replay window
+    keys: tuple[str, ...] = ()  # the last N idempotency keys of unnumbered events, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +130,6 @@ def row_key(sid: StreamId) -> str:
     return json.dumps(list(sid), separators=(",", ":"))
 
 
-def dedupe_key(event_type: str, seq: int | None, idempotency_key: str | None) -> str | None:
-    """The event's idempotency key; a trade without one is keyed by its trade id (its
-    venue and symbol are the stream's), other events without one are not deduplicated."""
-    if idempotency_key is not None:
-        return idempotency_key
-    if event_type == "trade" and seq is not None:
-        return f"trade:{seq}"
-    return None
-
-
 def observe(
     config: FeedConfig,
     state: StreamState | None,
@@ -159,14 +150,22 @@ def observe(
     """One event into its stream: the new state and what the stream looked like before it.
 
     ``receive_ms`` is when our receiver read the event off the wire (``now_ms`` when the
-    caller has no separate receive time).
+    caller has no separate receive time). A numbered event is a duplicate when its id is
+    among the last ``idempotency_memory`` ids (within a stream an id names one event, so a
+    trade needs no key); an unnumbered one when its ``idempotency_key`` is among the last
+    ``idempotency_memory`` keys.
     """
-    if state is None:
-        state = StreamState(venue, symbol, stream_of(event_type))
+    s = StreamState(venue, symbol, stream_of(event_type)) if state is None else state
     received = now_ms if receive_ms is None else receive_ms
-    key = dedupe_key(event_type, seq, idempotency_key)
-    duplicate = key is not None and config.idempotency_memory > 0 and key in state.keys
-    last = state.last_seq
+    memory = config.idempotency_memory
+    last = s.last_seq
+    if seq is None:
+        ids = s.ids
+        duplicate = idempotency_key is not None and memory > 0 and idempotency_key in s.keys
+        keys = s.keys if duplicate else _remember(s.keys, idempotency_key, memory)
+    else:
+        duplicate, ids = _seen_ids(s.ids, last, seq, memory)
+        keys = s.keys
     out_of_order = seq is not None and last is not None and seq <= last
     gap = _gap(config.mode, seq, last)
     seen = Observation(
@@ -176,38 +175,32 @@ def observe(
         duplicate=duplicate,
         venue_delay_ms=now_ms - ts_ms,
         wire_delay_ms=received - ts_ms,
-        since_last_ms=_since(received, state.last_receive_ms),
-        venue_since_last_ms=_since(ts_ms, state.last_ts_ms),
-        reference_price=state.reference_price,
+        since_last_ms=None if s.last_receive_ms is None else received - s.last_receive_ms,
+        venue_since_last_ms=None if s.last_ts_ms is None else ts_ms - s.last_ts_ms,
+        reference_price=s.reference_price,
     )
-    keys = state.keys if duplicate else _remember(state.keys, key, config.idempotency_memory)
-    if duplicate or out_of_order:
+    if duplicate or out_of_order:  # nothing moves but the counters and the memory
         return replace(
-            state,
-            duplicates=_bump(state.duplicates, duplicate),
-            out_of_order=_bump(state.out_of_order, out_of_order),
+            s,
+            out_of_order=_bump(s.out_of_order, out_of_order),
+            duplicates=_bump(s.duplicates, duplicate),
+            ids=ids,
             keys=keys,
         ), seen
     missing = gap or 0
-    new = replace(
-        state,
+    return replace(
+        s,
         last_seq=last if seq is None else seq,
         last_ts_ms=ts_ms,
         last_receive_ms=received,
         reference_price=_reference(
-            config,
-            state,
-            event_type=event_type,
-            price=price,
-            bid=bid,
-            ask=ask,
-            trade_type=trade_type,
+            config, s, event_type=event_type, price=price, bid=bid, ask=ask, trade_type=trade_type
         ),
-        gaps=_bump(state.gaps, missing > 0),
-        missing=min(COUNT_CAP, state.missing + missing),
+        gaps=_bump(s.gaps, missing > 0),
+        missing=min(COUNT_CAP, s.missing + missing),
+        ids=ids,
         keys=keys,
-    )
-    return new, seen
+    ), seen
 
 
 def silence(
@@ -249,8 +242,15 @@ def _gap(mode: SeqMode, seq: int | None, last: int | None) -> int | None:
     return seq - last - 1 if mode == "contiguous" else 0
 
 
-def _since(at: int, last: int | None) -> int | None:
-    return None if last is None else at - last
+def _seen_ids(ids: int, last: int | None, seq: int, memory: int) -> tuple[bool, int]:
+    """(seq is in the window, the window with seq in it): IPsec's anti-replay window, so a
+    numbered stream remembers N ids in N bits and updates by a shift, not an N-copy."""
+    if last is None or seq - last >= memory:
+        return False, 1 if memory > 0 else 0  # a first event, or a jump past the window
+    if seq > last:
+        return False, ((ids << (seq - last)) | 1) & ((1 << memory) - 1)
+    bit = 1 << (last - seq) if last - seq < memory else 0  # older than memory: cannot tell
+    return bool(ids & bit), ids | bit
 
 
 def _bump(count: int, flag: bool) -> int:
