@@ -16,9 +16,12 @@ How the runtime calls it:
   milliseconds since the last new event of each stream of that pair.
 
 Only a new event (neither a duplicate nor out of order) moves a stream: its sequence
-number, both timestamps, and the reference price; every event not a duplicate enters the
-key memory. A replayed old quote therefore can
-neither move ``last_seq`` backwards nor hide a stall from ``silence``.
+number, both timestamps and the reference price. A replayed old quote therefore can neither
+move ``last_seq`` backwards nor hide a stall from ``silence``. Every event that is not a
+duplicate enters the duplicate memory: its id (numbered events) or its key (unnumbered).
+
+Commit stream rows only for pairs the universe knows (``known``): otherwise a caller
+sending random symbols would grow the store by a row per symbol.
 """
 
 from __future__ import annotations
