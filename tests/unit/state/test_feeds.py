@@ -214,6 +214,14 @@ def test_when_a_state_is_encoded_then_it_decodes_to_the_same_value() -> None:
     assert decode(StreamState, encode(state)) == state
 
 
+def test_when_the_id_window_is_full_width_then_it_round_trips_exactly() -> None:
+    config = FeedConfig("contiguous", 4096)
+    state, _ = run(config, list(range(5000)))
+    assert state is not None
+    assert state.ids.bit_length() == 4096
+    assert decode(StreamState, encode(state)) == state
+
+
 def test_when_venue_or_symbol_hold_separators_then_row_keys_stay_distinct() -> None:
     assert row_key(("a:b", "c", "book")) != row_key(("a", "b:c", "book"))
 
