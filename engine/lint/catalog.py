@@ -97,4 +97,16 @@ CATALOG: dict[str, str] = {
     "test.not-a-mapping": "A policy test file is not a mapping.",
     "test.duplicate-case": "Two cases of a policy test file share a name.",
     "test.unknown-rule": "A policy test case names a rule id the policies do not have.",
+    # the state store and its audit chain (riskctl.state)
+    "store.no-directory": "A state file's directory does not exist.",
+    "store.not-a-file": "A state path names a directory.",
+    "store.not-sqlite": "A state file is not an SQLite file.",
+    "store.not-riskctl": "A state file is an SQLite file of another program.",
+    "store.no-wal": "A state file cannot use a WAL journal.",
+    "store.schema-too-new": "A state file's schema is newer than this riskctl knows.",
+    "store.busy": "A state file stayed locked by another writer past the busy timeout.",
+    "store.write-failed": "A write to a state file failed and was rolled back.",
+    "audit.gap": "An audit record's sequence number does not follow the one before it.",
+    "audit.prev-mismatch": "An audit record does not point at the hash of the one before it.",
+    "audit.hash-mismatch": "An audit record's content does not match its hash.",
 }
