@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from riskctl.cli import eval_cmd, lint, schema, show, test_cmd
+from riskctl.cli import eval_cmd, lint, run_cmd, schema, show, state_cmd, test_cmd
 from riskctl.errors import redact
 
 __all__ = ["main"]
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb", required=True, parser_class=_Parser, metavar="VERB", help="what to do"
     )
-    for module in (lint, test_cmd, schema, show, eval_cmd):
+    for module in (lint, test_cmd, schema, show, eval_cmd, run_cmd, state_cmd):
         module.register(verbs)
     return parser
 

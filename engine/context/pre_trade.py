@@ -181,6 +181,17 @@ class Order(DerivedModel):
     reduce_only: bool = Field(default=False, description="Flagged reduce-only to the venue.")
     client_order_id: Name = Field(description="Client order id (idempotency key at the venue).")
     strategy: Name = Field(description="Strategy that sent the order.")
+    group: Name | None = Field(
+        default=None,
+        description=(
+            "Basket id shared by the legs of one trade (an arbitrage pair). Under `riskctl run`"
+            " a basket with a filled leg and a rejected, canceled or late sibling is flattened."
+        ),
+    )
+    leg_timeout_ms: Ms | None = Field(
+        default=None,
+        description="How long a basket's legs may stay unfilled once one leg has filled.",
+    )
     valuation_price: Decimal | None = derived(
         "price of a limit or stop_limit order; trigger_price of a stop_market order; the ask"
         " (buy) or bid (sell) for a market order; null without one."

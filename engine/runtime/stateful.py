@@ -31,6 +31,7 @@ from riskctl.decide import failure
 from riskctl.decision import Decision, Outcome
 from riskctl.errors import redact
 from riskctl.gate import Gate
+from riskctl.runtime.book import BookPart
 from riskctl.runtime.breakers import BreakerPart
 from riskctl.runtime.completion import Completion, scope_of
 from riskctl.runtime.part import Part
@@ -65,18 +66,20 @@ class Step:
         return out
 
 
-def parts_for(bundle: PolicyBundle | None) -> list[Part]:
+def parts_for(bundle: PolicyBundle | None, *, book_of_record: bool = True) -> list[Part]:
     """Every machine the runtime drives for a bundle (None: to read rows back only)."""
-    return [BreakerPart(bundle)]
+    return [BreakerPart(bundle), BookPart(book_of_record=book_of_record)]
 
 
 class StatefulGate:
     """A Gate that remembers, on a StateStore. Not thread-safe: one per process and store."""
 
-    def __init__(self, gate: Gate, store: StateStore) -> None:
+    def __init__(self, gate: Gate, store: StateStore, *, book_of_record: bool = True) -> None:
+        """``book_of_record``: positions and P&L come from the fills the runtime applied
+        (the default); False takes the bot's, and still remembers orders and fills."""
         self.gate = gate
         self.store = store
-        self._parts = parts_for(gate.bundle)
+        self._parts = parts_for(gate.bundle, book_of_record=book_of_record)
         self._load()
 
     def _load(self) -> None:

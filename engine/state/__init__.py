@@ -7,6 +7,16 @@ the same events gives the same states. Stores persist the rows (``riskctl.state.
 
 from riskctl.state.effects import Effect
 from riskctl.state.memory_store import MemoryStore
+from riskctl.state.sqlite_store import SqliteStore
 from riskctl.state.store import AuditRecord, Control, NewRecord, Snapshot, StateStore
 
-__all__ = ["AuditRecord", "Control", "Effect", "MemoryStore", "NewRecord", "Snapshot", "StateStore"]
+__all__ = [
+    "AuditRecord",
+    "Control",
+    "Effect",
+    "MemoryStore",
+    "NewRecord",
+    "Snapshot",
+    "SqliteStore",
+    "StateStore",
+]

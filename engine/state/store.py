@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import orjson
@@ -106,12 +107,15 @@ def canonical_body(body: Mapping[str, Any]) -> str:
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
-def _text(value: Any) -> str:
-    dump = getattr(value, "model_dump", None)  # a pydantic model given as a context
+def _text(value: Any) -> Any:
+    """Decimals as their exact text, a pydantic model (a context given as a model) as its
+    JSON data; anything else is refused (TypeError): an audit record is never a guess."""
+    if isinstance(value, Decimal):
+        return str(value)
+    dump = getattr(value, "model_dump", None)
     if dump is not None:
-        text: str = orjson.dumps(dump(mode="json"), option=_CANONICAL).decode()
-        return text
-    return str(value)
+        return dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
 def chain_hash(prev_hash: str, seq: int, at_ms: int, kind: str, body_text: str) -> str:

@@ -14,9 +14,11 @@ from riskctl.state import MemoryStore
 from riskctl.state.store import GENESIS
 
 
-def runtime(tmp_path: Path, store: MemoryStore | None = None, **limits: object) -> StatefulGate:
+def runtime(
+    tmp_path: Path, store: MemoryStore | None = None, *, books: bool = True, **limits: object
+) -> StatefulGate:
     gate = make_gate(tmp_path, {"max_order_qty": 5, **limits})
-    return StatefulGate(gate, store or MemoryStore())
+    return StatefulGate(gate, store or MemoryStore(), book_of_record=books)
 
 
 def codes(step) -> list[str]:
@@ -43,7 +45,7 @@ def test_when_the_bot_claims_a_state_then_the_runtime_state_is_used_and_the_clai
 def test_when_a_rule_halts_then_later_orders_are_rejected_until_an_operator_resumes(
     tmp_path,
 ) -> None:
-    gate = runtime(tmp_path, max_daily_loss=100)
+    gate = runtime(tmp_path, books=False, max_daily_loss=100)  # the bot's P&L is used
     losing = pre_trade(account={"daily_pnl": "-500"})
     first = gate.evaluate("pre_trade", losing)
     assert "reduce_only" in first.decision.actions

@@ -1,0 +1,288 @@
+"""The book of record in the runtime: positions, session P&L, own orders, fills and legs.
+
+What it owns in contexts (the bot's values are overridden and disagreements recorded):
+
+- pre_trade: ``account.daily_pnl``, ``session_pnl``, ``drawdown``, ``open_orders``,
+  ``orders_last_second``, ``amends_last_second`` and ``position.qty`` / ``avg_price``;
+- monitor: ``pnl.*``, ``inventory.position_qty`` and the same ``account`` fields;
+- fill: ``order.known``, ``expected_price``, ``qty``, ``filled_qty``, ``already_applied``
+  and ``books.position_qty`` (after this fill).
+
+The session starts at the equity of the first context that reports one. With
+``book_of_record=False`` the bot's positions and P&L are used instead (orders, fills and
+legs are still remembered). See ``riskctl.state.book`` for the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from riskctl.context import FillContext, MonitorContext, PreTradeContext
+from riskctl.context.base import StageContext
+from riskctl.decision import Decision
+from riskctl.runtime.completion import Completion
+from riskctl.runtime.part import Scope
+from riskctl.state import book, orders, pnl, positions
+from riskctl.state.codec import decode
+from riskctl.state.effects import Effect
+from riskctl.state.store import Control
+
+__all__ = ["BookPart"]
+
+SESSION = "session"
+ZERO = Decimal(0)
+
+
+class BookPart:
+    """Positions per venue and symbol, one session P&L, and own orders per venue."""
+
+    machine = "book"
+
+    def __init__(self, *, book_of_record: bool = True, session: pnl.SessionConfig | None = None):
+        self.book_of_record = book_of_record
+        self._session_cfg = session or pnl.SessionConfig()
+        self._orders_cfg = orders.OrdersConfig()
+        self._positions: dict[Scope, positions.PositionState] = {}
+        self._orders: dict[str, orders.OrdersState] = {}
+        self._session: pnl.SessionPnl | None = None
+        self._marks: dict[Scope, Decimal] = {}
+        self._changed: set[str] = set()
+        self._pending_fill: book.FillResult | None = None
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def load(self, rows: Mapping[str, str]) -> None:
+        self._positions, self._orders, self._session = {}, {}, None
+        for key, text in rows.items():
+            kind, _, rest = key.partition(":")
+            if kind == "position":
+                venue, _, symbol = rest.partition(":")
+                self._positions[(venue, symbol)] = decode(positions.PositionState, text)
+            elif kind == "orders":
+                self._orders[rest] = decode(orders.OrdersState, text)
+            elif key == SESSION:
+                self._session = decode(pnl.SessionPnl, text)
+        self._changed.clear()
+
+    def dirty(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in self._changed:
+            kind, _, rest = key.partition(":")
+            if kind == "position":
+                venue, _, symbol = rest.partition(":")
+                out[key] = self._positions.get((venue, symbol))
+            elif kind == "orders":
+                out[key] = self._orders.get(rest)
+            else:
+                out[key] = self._session
+        self._changed.clear()
+        return out
+
+    def _set_position(self, scope: Scope, value: positions.PositionState) -> None:
+        if self._positions.get(scope) != value:
+            self._positions[scope] = value
+            self._changed.add(f"position:{scope[0]}:{scope[1]}")
+
+    def _set_orders(self, venue: str, value: orders.OrdersState) -> None:
+        if self._orders.get(venue) != value:
+            self._orders[venue] = value
+            self._changed.add(f"orders:{venue}")
+
+    def _set_session(self, value: pnl.SessionPnl) -> None:
+        if value != self._session:
+            self._session = value
+            self._changed.add(SESSION)
+
+    # -- the runtime's calls -----------------------------------------------------------------
+
+    def tick(self, now_ms: int) -> list[Effect]:
+        effects: list[Effect] = []
+        for venue, state in list(self._orders.items()):
+            after, done = orders.leg_effects(state, self._orders_cfg, now_ms)
+            self._set_orders(venue, after)
+            effects += done
+        return effects
+
+    def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
+        self._pending_fill = None
+        now_ms = completion.given("now_ms")
+        if scope is None or type(now_ms) is not int:
+            return
+        if stage == "fill":
+            self._complete_fill(scope, completion, now_ms)
+            return
+        if stage not in ("pre_trade", "monitor"):
+            return
+        self._start_session(completion, now_ms)
+        venue_orders = self._orders.get(scope[0], orders.OrdersState())
+        if self.book_of_record and self._session is not None:
+            fields = book.account_fields(self._session, venue_orders, self._session_cfg, now_ms)
+            for name, value in fields.items():
+                completion.set(f"account.{name}", value)
+        elif stage == "pre_trade":
+            completion.set("account.open_orders", orders.open_orders(venue_orders))
+            completion.set(
+                "account.orders_last_second",
+                orders.orders_in_window(venue_orders, orders.SECOND_MS, now_ms),
+            )
+        if not self.book_of_record:
+            return
+        position = self._positions.get(scope, positions.PositionState())
+        if stage == "pre_trade":
+            for field, shown in book.position_fields(position).items():
+                completion.set(f"position.{field}", shown)
+        else:
+            completion.set("inventory.position_qty", position.qty)
+            if self._session is not None:
+                for name, value in book.pnl_fields(
+                    self._session, self._session_cfg, now_ms
+                ).items():
+                    completion.set(f"pnl.{name}", value)
+
+    def _start_session(self, completion: Completion, now_ms: int) -> None:
+        if self._session is not None:
+            return
+        equity = _decimal(completion.given("account.equity"))
+        if equity is not None:
+            self._set_session(pnl.start_session(equity, self._session_cfg, now_ms))
+
+    def _complete_fill(self, scope: Scope, completion: Completion, now_ms: int) -> None:
+        fill = _fill_input(completion)
+        if fill is None:
+            return  # the gate refuses the malformed fill; nothing is applied
+        session = self._session or pnl.start_session(ZERO, self._session_cfg, now_ms)
+        others = book.total_unrealized(
+            {k: p for k, p in self._positions.items() if k != scope}, self._marks
+        )
+        result = book.apply_fill(
+            self._orders.get(fill.venue, orders.OrdersState()),
+            self._positions.get(scope, positions.PositionState()),
+            session,
+            fill,
+            orders_cfg=self._orders_cfg,
+            session_cfg=self._session_cfg,
+            now_ms=now_ms,
+            others_unrealized=others,
+            mark=self._marks.get(scope),
+        )
+        self._pending_fill = result
+        view = result.view
+        completion.set("order.known", view.known)
+        completion.set("order.already_applied", view.already_applied)
+        completion.set("order.filled_qty", view.filled_qty)
+        if view.expected_price is not None:
+            completion.set("order.expected_price", view.expected_price)
+        if view.qty is not None:
+            completion.set("order.qty", view.qty)
+        if self.book_of_record:
+            completion.set("books.position_qty", result.position.qty)
+
+    def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
+        if isinstance(ctx, FillContext):
+            return self._apply_fill(ctx)
+        if isinstance(ctx, PreTradeContext):
+            self._apply_order(ctx, decision, now_ms)
+            self._mark(ctx.scope_key(), ctx.market.mid, now_ms)
+        elif isinstance(ctx, MonitorContext):
+            self._mark(ctx.scope_key(), None, now_ms)
+        return []
+
+    def _apply_fill(self, ctx: FillContext) -> list[Effect]:
+        result, self._pending_fill = self._pending_fill, None
+        if result is None:
+            return []
+        if not result.view.known or result.view.already_applied:
+            return list(result.effects)  # quarantined or seen: the book does not move
+        fill = ctx.fill
+        self._set_orders(fill.venue, result.orders)
+        self._set_position((fill.venue, fill.symbol), result.position)
+        self._set_session(result.session)
+        return list(result.effects)
+
+    def _apply_order(self, ctx: PreTradeContext, decision: Decision, now_ms: int) -> None:
+        order = ctx.order
+        state = self._orders.get(order.venue, orders.OrdersState())
+        if order.action == "cancel":
+            state = orders.close_order(state, order.client_order_id, "canceled", self._orders_cfg)
+        elif order.action == "amend":
+            if decision.allowed:
+                state = orders.record_amend(state, self._orders_cfg, now_ms)
+        elif decision.allowed or order.group is not None:
+            # A rejected leg of a basket is remembered as rejected: its siblings are legged.
+            assert order.qty is not None  # converted from quote_qty by the context
+            record = orders.OrderRecord(
+                order.client_order_id,
+                order.venue,
+                order.symbol,
+                order.side,
+                order.qty,
+                order.price,
+                now_ms,
+                group=order.group,
+                leg_timeout_ms=order.leg_timeout_ms,
+            )
+            state = orders.record_order(state, record, self._orders_cfg, now_ms)
+            if not decision.allowed:
+                state = orders.close_order(
+                    state, order.client_order_id, "rejected", self._orders_cfg
+                )
+        self._set_orders(order.venue, state)
+
+    def _mark(self, scope: Scope, mid: Decimal | None, now_ms: int) -> None:
+        """A new mark for the book's unrealized P&L (the market's mid)."""
+        if mid is None or self._session is None or scope not in self._positions:
+            return
+        self._marks[scope] = mid
+        total = book.total_unrealized(self._positions, self._marks)
+        self._set_session(pnl.on_mark(self._session, total, self._session_cfg, now_ms))
+
+    def control(self, control: Control, now_ms: int) -> list[Effect]:
+        return []
+
+    def describe(self) -> dict[str, Any]:
+        session = self._session
+        view: dict[str, Any] = {
+            "positions": {
+                f"{venue}:{symbol}": str(p.qty)
+                for (venue, symbol), p in sorted(self._positions.items())
+            },
+            "session": {},
+        }
+        if session is not None:
+            view["session"] = {
+                "realized_pnl": str(session.realized),
+                "fees": str(session.fees),
+                "peak_equity": str(session.peak_equity),
+                "drawdown": str(pnl.drawdown(session)),
+                "daily_pnl": str(pnl.daily_pnl(session)),
+                "session_pnl": str(pnl.session_pnl(session)),
+            }
+        return view
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _fill_input(completion: Completion) -> book.FillInput | None:
+    """The fill section as plain values, or None when any part is not what it must be
+    (the gate's validation then names the problem)."""
+    get = completion.given
+    texts = [get(f"fill.{name}") for name in ("venue", "symbol", "client_order_id", "trade_id")]
+    side = get("fill.side")
+    qty, price = _decimal(get("fill.qty")), _decimal(get("fill.price"))
+    fee = _decimal(get("fill.fee")) if get("fill.fee") is not None else ZERO
+    if not all(isinstance(t, str) for t in texts) or side not in ("buy", "sell"):
+        return None
+    if qty is None or price is None or fee is None or qty <= 0 or price <= 0:
+        return None
+    venue, symbol, client_order_id, trade_id = texts
+    return book.FillInput(venue, symbol, client_order_id, trade_id, side, qty, price, fee)

@@ -1,0 +1,234 @@
+"""`riskctl run` as a bot meets it: a real subprocess on a real SQLite state file, killed
+with SIGKILL mid-stream and restarted, stopped by `riskctl kill` from a second process."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from clikit import RISKCTL, riskctl
+
+T0 = 1_700_000_000_000
+
+LIMITS = """\
+apiVersion: riskctl/v1
+kind: RiskLimits
+metadata: {name: run-limits, version: 1, owner: tests}
+spec:
+  environment: paper
+  venues:
+    - {venue: binance, account: mm-1, symbols: [BTC/USDT]}
+  defaults: {max_order_qty: 5, max_daily_loss: 400, max_orders_per_second: 3}
+  scoped: []
+"""
+BREAKERS = """\
+apiVersion: riskctl/v1
+kind: CircuitBreakers
+metadata: {name: run-breakers, version: 1, owner: tests}
+spec:
+  breakers:
+    - name: stale-quotes
+      stage: pre_trade
+      when: market.age_ms > 5000
+      action: halt
+      cooldown_ms: 1000
+      reset: manual
+      message: quotes are stale
+"""
+
+
+def policies(tmp_path: Path) -> Path:
+    directory = tmp_path / "policies"
+    directory.mkdir()
+    (directory / "limits.yaml").write_text(LIMITS, encoding="utf-8")
+    (directory / "breakers.yaml").write_text(BREAKERS, encoding="utf-8")
+    return directory
+
+
+def order(i: int, side: str = "buy", price: str = "100", age_ms: int = 0) -> dict[str, Any]:
+    return {
+        "stage": "pre_trade",
+        "context": {
+            "now_ms": T0 + i * 400,
+            "order": {
+                "venue": "binance",
+                "symbol": "BTC/USDT",
+                "side": side,
+                "qty": "1",
+                "price": price,
+                "client_order_id": f"c-{i}",
+                "strategy": "mm",
+            },
+            "market": {"bid": price, "ask": price, "age_ms": age_ms},
+            "account": {"equity": "100000", "available_balance": "100000", "balance_age_ms": 0},
+        },
+    }
+
+
+def fill(i: int, side: str = "buy", price: str = "100") -> dict[str, Any]:
+    return {
+        "stage": "fill",
+        "context": {
+            "now_ms": T0 + i * 400 + 1,
+            "fill": {
+                "venue": "binance",
+                "symbol": "BTC/USDT",
+                "client_order_id": f"c-{i}",
+                "trade_id": f"t-{i}",
+                "side": side,
+                "qty": "1",
+                "price": price,
+                "ts_ms": T0 + i * 400,
+            },
+            "books": {"position_qty": "0"},
+        },
+    }
+
+
+def stream() -> list[str]:
+    """Orders and fills that lose money position after position, a breaker trip on a
+    stale quote, a duplicate fill and a malformed line: every kind of memory is used."""
+    items: list[Any] = []
+    for i in range(0, 40, 2):
+        items += [order(i), fill(i), order(i + 1, "sell", "60"), fill(i + 1, "sell", "60")]
+        if i == 10:
+            items.append(fill(i + 1, "sell", "60"))  # the same fill again
+        if i == 20:
+            items.append(order(i + 1, age_ms=9000))  # trips the manual breaker
+    lines = [json.dumps(item) for item in items]
+    lines.insert(7, '{"stage": "pre_trade", "context": ')  # malformed: cut off
+    return lines
+
+
+def comparable(line: str) -> dict[str, Any]:
+    out = json.loads(line)
+    out.pop("eval_us", None)
+    return out
+
+
+def run(directory: Path, state: Path, lines: list[str]) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [str(RISKCTL), "run", "--policies", str(directory), "--state", str(state)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [comparable(line) for line in done.stdout.splitlines()]
+
+
+def committed_decisions(state: Path) -> int:
+    with sqlite3.connect(state) as db:
+        (count,) = db.execute("SELECT count(*) FROM audit WHERE kind = 'decision'").fetchone()
+    return int(count)
+
+
+def test_when_a_stream_runs_then_each_line_gets_one_decision_with_the_state_after_it(
+    tmp_path,
+) -> None:
+    lines = stream()
+    out = run(policies(tmp_path), tmp_path / "state.db", lines)
+    assert len(out) == len(lines)
+    malformed = out[7]
+    assert malformed["outcome"] == "reject"
+    assert malformed["hits"][0]["code"] == "input.invalid"
+    assert malformed["hits"][0]["values"]["line"] == 8
+    tripped = [o for o in out if any(e["name"] == "stale-quotes" for e in o["effects"])]
+    assert len(tripped) == 1  # no storm
+    assert all(o["trading_state"] in ("ACTIVE", "REDUCING", "HALTED") for o in out)
+    assert out[-2]["outcome"] == "reject"  # halted by the breaker, or reducing on the loss
+
+
+def test_when_killed_mid_stream_then_a_restart_resumes_with_every_memory_intact(
+    tmp_path,
+) -> None:
+    directory, lines = policies(tmp_path), stream()
+    reference = run(directory, tmp_path / "reference.db", lines)
+    state = tmp_path / "state.db"
+    with subprocess.Popen(
+        [str(RISKCTL), "run", "--policies", str(directory), "--state", str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write("\n".join(lines) + "\n")
+        process.stdin.flush()
+        for _ in range(len(lines) // 2):
+            assert process.stdout.readline()
+        process.send_signal(signal.SIGKILL)  # mid-stream: it may be deciding the next line
+        process.wait(timeout=30)
+    done = committed_decisions(state)
+    assert len(lines) // 2 <= done < len(lines)
+    resumed = run(directory, state, lines[done:])
+    assert resumed == reference[done:]
+    shown = riskctl("state", "show", "--state", state, "--format", "json")
+    expected = riskctl("state", "show", "--state", tmp_path / "reference.db", "--format", "json")
+    view = json.loads(shown.stdout)
+    assert view == json.loads(expected.stdout)
+    assert view["breakers"]["stale-quotes"]["status"] == "open"
+    assert view["trading_state"] == "REDUCING"  # the daily loss passed max_daily_loss
+    assert Decimal(view["session"]["realized_pnl"]) < -400
+    verified = riskctl("audit", "--state", state, "--verify")
+    assert verified.returncode == 0, verified.stderr
+    assert f"{len(lines)} records verified" in verified.stdout
+
+
+def test_when_riskctl_kill_runs_in_another_process_then_the_next_order_is_stopped(
+    tmp_path,
+) -> None:
+    directory, state = policies(tmp_path), tmp_path / "state.db"
+    with subprocess.Popen(
+        [str(RISKCTL), "run", "--policies", str(directory), "--state", str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(json.dumps(order(0)) + "\n")
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["outcome"] == "allow"
+        killed = riskctl("kill", "--state", state, "--by", "ops", "--reason", "venue incident")
+        assert killed.returncode == 0, killed.stderr
+        process.stdin.write(json.dumps(order(1)) + "\n")
+        process.stdin.flush()
+        after = json.loads(process.stdout.readline())
+        assert after["outcome"] == "reject"
+        assert "state.kill_switch" in [hit["code"] for hit in after["hits"]]
+        assert after["kill_switch"] is True
+        assert "cancel_all" in [e["name"] for e in after["effects"]]
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+    shown = json.loads(riskctl("state", "show", "--state", state, "--format", "json").stdout)
+    assert shown["kill_switch"]["by"] == "ops"
+    assert shown["kill_switch"]["reason"] == "venue incident"
+
+
+def test_when_the_audit_log_is_edited_then_verify_names_the_record(tmp_path) -> None:
+    state = tmp_path / "state.db"
+    run(policies(tmp_path), state, stream()[:5])
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE audit SET body = replace(body, 'allow', 'reject') WHERE seq = 2")
+    verified = riskctl("audit", "--state", state, "--verify")
+    assert verified.returncode == 1
+    assert "audit.hash-mismatch" in verified.stderr
+    assert "2" in verified.stderr
+
+
+def test_when_the_state_file_is_not_a_state_file_then_run_names_it_and_exits_2(
+    tmp_path,
+) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database\n", encoding="utf-8")
+    done = riskctl("run", "--policies", policies(tmp_path), "--state", bogus)
+    assert done.returncode == 2
+    assert str(bogus) in done.stderr

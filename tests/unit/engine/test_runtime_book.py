@@ -1,0 +1,119 @@
+"""The runtime's book of record: fills move positions and P&L once, losses add up across
+positions, unknown fills are quarantined, and a legged basket is flattened."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gatekit import make_gate, pre_trade
+
+from riskctl import Outcome
+from riskctl.runtime import StatefulGate
+from riskctl.state import MemoryStore
+
+T0 = 1_700_000_000_000
+
+
+def runtime(tmp_path, **limits: object) -> StatefulGate:
+    return StatefulGate(make_gate(tmp_path, {"max_order_qty": 50, **limits}), MemoryStore())
+
+
+def order(cid: str, side: str, qty: str, price: str, at: int, **extra: object) -> dict:
+    data = pre_trade(order={"client_order_id": cid, "side": side, "qty": qty, "price": price})
+    data["order"].update(extra)
+    data["now_ms"] = at
+    data["market"] = {"bid": price, "ask": price, "age_ms": 0}
+    return data
+
+
+def fill(cid: str, trade: str, side: str, qty: str, price: str, at: int) -> dict:  # noqa: PLR0917
+    return {
+        "now_ms": at,
+        "fill": {
+            "venue": "binance",
+            "symbol": "BTC/USDT",
+            "client_order_id": cid,
+            "trade_id": trade,
+            "side": side,
+            "qty": qty,
+            "price": price,
+            "ts_ms": at,
+        },
+        "books": {"position_qty": "0"},
+    }
+
+
+def round_trip(gate: StatefulGate, n: int, buy: str, sell: str, at: int) -> None:
+    """Open 1 at ``buy``, close it at ``sell``: one position lifecycle."""
+    for cid, side, price in ((f"o{n}", "buy", buy), (f"c{n}", "sell", sell)):
+        assert gate.evaluate("pre_trade", order(cid, side, "1", price, at)).decision.allowed
+        gate.evaluate("fill", fill(cid, f"t-{cid}", side, "1", price, at + 1))
+        at += 10
+
+
+def test_when_two_positions_each_lose_50_then_the_session_has_lost_100(tmp_path) -> None:
+    gate = runtime(tmp_path)
+    round_trip(gate, 1, "100", "50", T0)
+    round_trip(gate, 2, "100", "50", T0 + 100)
+    claim = order("x", "buy", "1", "100", T0 + 200)
+    claim["account"]["daily_pnl"] = "0"  # the bot believes it lost nothing
+    step = gate.evaluate("pre_trade", claim)
+    assert gate.describe()["session"]["session_pnl"] == "-100"
+    assert gate.describe()["positions"] == {"binance:BTC/USDT": "0"}
+    assert step.disagreements["account.daily_pnl"] == {"given": "0", "used": "-100"}
+
+
+def test_when_the_session_loss_passes_the_limit_then_opening_orders_are_refused(
+    tmp_path,
+) -> None:
+    gate = runtime(tmp_path, max_daily_loss=80)
+    round_trip(gate, 1, "100", "50", T0)
+    round_trip(gate, 2, "100", "50", T0 + 100)
+    step = gate.evaluate("pre_trade", order("x", "buy", "1", "100", T0 + 200))
+    assert step.decision.outcome is Outcome.REJECT
+    assert "limit.max_daily_loss" in [hit.code for hit in step.decision.hits]
+
+
+def test_when_a_fill_arrives_twice_then_it_counts_once(tmp_path) -> None:
+    gate = runtime(tmp_path)
+    gate.evaluate("pre_trade", order("o1", "buy", "2", "100", T0))
+    first = gate.evaluate("fill", fill("o1", "t1", "buy", "1", "100", T0 + 1))
+    again = gate.evaluate("fill", fill("o1", "t1", "buy", "1", "100", T0 + 2))
+    assert first.decision.outcome is Outcome.ALLOW
+    assert gate.describe()["positions"] == {"binance:BTC/USDT": "1"}
+    assert again.disagreements["books.position_qty"] == {"given": "0", "used": "1"}
+
+
+def test_when_a_fill_is_for_an_order_never_sent_then_it_is_quarantined(tmp_path) -> None:
+    gate = runtime(tmp_path)
+    step = gate.evaluate("fill", fill("ghost", "t9", "buy", "1", "100", T0))
+    assert ("alert", "unknown_order_fill") in [(e.kind, e.name) for e in step.effects]
+    assert gate.describe()["positions"] == {}
+
+
+def test_when_one_leg_fills_and_its_sibling_is_rejected_then_the_filled_leg_is_flattened(
+    tmp_path,
+) -> None:
+    gate = runtime(tmp_path)
+    basket = {"group": "arb-1", "leg_timeout_ms": 5000}
+    gate.evaluate("pre_trade", order("leg-a", "buy", "1", "100", T0, **basket))
+    gate.evaluate("fill", fill("leg-a", "ta", "buy", "1", "100", T0 + 1))
+    too_big = gate.evaluate("pre_trade", order("leg-b", "sell", "500", "100", T0 + 2, **basket))
+    assert too_big.decision.outcome is Outcome.REJECT
+    step = gate.evaluate("pre_trade", order("other", "buy", "1", "100", T0 + 3))
+    flattens = [e for e in step.effects if e.name == "flatten"]
+    assert len(flattens) == 1
+    assert flattens[0].detail["legs"][0]["side"] == "sell"
+    later = gate.evaluate("pre_trade", order("other2", "buy", "1", "100", T0 + 4))
+    assert [e for e in later.effects if e.name == "flatten"] == []  # once
+
+
+def test_when_orders_are_sent_then_the_runtime_counts_them_itself(tmp_path) -> None:
+    gate = runtime(tmp_path, max_orders_per_second=2)
+    for i in range(2):
+        sent = gate.evaluate("pre_trade", order(f"o{i}", "buy", "1", "100", T0 + i))
+        assert sent.decision.allowed
+    third = gate.evaluate("pre_trade", order("o3", "buy", "1", "100", T0 + 5))
+    assert "limit.max_orders_per_second" in [hit.code for hit in third.decision.hits]
+    assert gate.evaluate("pre_trade", order("o4", "buy", "1", "100", T0 + 1100)).decision.allowed
+    assert Decimal(gate.describe()["positions"].get("binance:BTC/USDT", "0")) == 0
