@@ -222,3 +222,21 @@ def test_when_measures_vary_then_every_band_change_has_one_record_and_flatten_on
         flattens = [e for e in effects if e.kind == "action"]
         assert len(flattens) == (after.band != state.band and after.band == 3)
         state = after
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0, 1, -2])), max_size=80))
+def test_when_positions_open_and_close_then_hold_flatten_fires_at_most_once_per_open_run(
+    steps: list[tuple[int, int]],
+) -> None:
+    b = spec()
+    state, now_ms, flattens, was_flat = initial(b), 0, 0, True
+    for gap, qty in steps:
+        now_ms += gap
+        if qty == 0 and not was_flat:
+            assert flattens <= 1
+            flattens = 0
+        state, effects = observe(b, state, D("0.1"), D(qty), now_ms, max_hold_ms=30)
+        flattens += sum(e.name == "flatten" for e in effects)
+        assert not effects or now_ms - (state.open_since_ms or now_ms) > 30
+        was_flat = qty == 0
+    assert flattens <= 1
