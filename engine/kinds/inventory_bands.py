@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from riskctl.fields import MAX_QTY, Flag, Scope, StrictModel
+from riskctl.fields import MAX_QTY, DurationMs, Flag, Scope, StrictModel
 
 __all__ = ["Band", "BandSet", "InventoryBandsSpec"]
 
@@ -48,6 +48,13 @@ class BandSet(StrictModel):
     hysteresis: Annotated[Decimal, Field(ge=0, le=MAX_QTY, allow_inf_nan=False)] = Field(
         default=Decimal(0),
         description="How far below a band's lower edge the measure must fall to leave the band.",
+    )
+    max_hold_ms: DurationMs | None = Field(
+        default=None,
+        description=(
+            "Flatten a position that has not been flat for longer than this, in milliseconds"
+            " (market makers cap holds, e.g. at one hour); once per open position."
+        ),
     )
 
 

@@ -31,6 +31,7 @@ from riskctl.decide import failure
 from riskctl.decision import Decision, Outcome
 from riskctl.errors import redact
 from riskctl.gate import Gate
+from riskctl.runtime.bands import AlertPart, BandPart
 from riskctl.runtime.book import BookPart
 from riskctl.runtime.breakers import BreakerPart
 from riskctl.runtime.completion import Completion, scope_of
@@ -68,7 +69,13 @@ class Step:
 
 def parts_for(bundle: PolicyBundle | None, *, book_of_record: bool = True) -> list[Part]:
     """Every machine the runtime drives for a bundle (None: to read rows back only)."""
-    return [BreakerPart(bundle), BookPart(book_of_record=book_of_record)]
+    # Order matters: the book completes positions before bands read them.
+    return [
+        BreakerPart(bundle),
+        BookPart(book_of_record=book_of_record),
+        BandPart(bundle),
+        AlertPart(bundle),
+    ]
 
 
 class StatefulGate:

@@ -1,0 +1,196 @@
+"""Inventory bands and alert thresholds in the runtime.
+
+Bands read the position the book completed into the context (``position.qty`` at pre_trade,
+``books.position_qty`` after a fill, ``inventory.position_qty`` at monitor); a
+``position_ratio`` set divides it by the scope's ``max_position_qty``. The band in force
+sets ``state.block_increasing`` at pre_trade. Alert metrics compile with the rules' code
+generator, one program per stage; a metric that raises is "unavailable" (never a resolve).
+See ``riskctl.state.bands`` and ``riskctl.state.alerts`` for the machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from riskctl.bundle import PolicyBundle
+from riskctl.codegen import Compiled, RuleCode, generate
+from riskctl.context import FillContext, MonitorContext, PreTradeContext
+from riskctl.context.base import StageContext
+from riskctl.decision import Decision
+from riskctl.expr import check_expression
+from riskctl.kinds import AlertThresholds, InventoryBands, RiskLimits
+from riskctl.kinds.alert_thresholds import Alert
+from riskctl.kinds.inventory_bands import BandSet
+from riskctl.limits import resolve_limits
+from riskctl.runtime.completion import Completion
+from riskctl.runtime.part import Scope
+from riskctl.state import alerts as thresholds
+from riskctl.state import bands as band_sets
+from riskctl.state.codec import decode
+from riskctl.state.effects import Effect
+from riskctl.state.store import Control
+from riskctl.symbols import Type
+
+__all__ = ["AlertPart", "BandPart"]
+
+
+class BandPart:
+    """Every band set of the bundle, one state per set."""
+
+    machine = "band"
+
+    def __init__(self, bundle: PolicyBundle | None) -> None:
+        documents = bundle.of_kind(InventoryBands) if bundle is not None else ()
+        self._sets = {band_sets.key(s): s for d in documents for s in d.spec.sets}
+        self._limits = bundle.of_kind(RiskLimits) if bundle is not None else ()
+        self._states: dict[str, band_sets.BandState] = {}
+        self._changed: set[str] = set()
+        self._max_qty: dict[Scope, Decimal | None] = {}
+
+    def load(self, rows: Mapping[str, str]) -> None:
+        self._states = {k: decode(band_sets.BandState, text) for k, text in rows.items()}
+        self._changed.clear()
+
+    def tick(self, now_ms: int) -> list[Effect]:
+        return []
+
+    def _in_scope(self, venue: str, symbol: str) -> list[tuple[str, BandSet]]:
+        return [(k, s) for k, s in self._sets.items() if s.scope.matches(venue, symbol)]
+
+    def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
+        if stage != "pre_trade" or scope is None:
+            return
+        blocked = any(
+            band_sets.blocks_increasing(spec, self._states.get(k) or band_sets.initial(spec))
+            for k, spec in self._in_scope(*scope)
+        )
+        completion.set("state.block_increasing", blocked)
+
+    def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
+        if isinstance(ctx, FillContext):
+            qty = ctx.books.position_qty
+        elif isinstance(ctx, PreTradeContext):
+            qty = ctx.position.qty
+        elif isinstance(ctx, MonitorContext):
+            qty = ctx.inventory.position_qty
+        else:
+            return []
+        venue, symbol = ctx.scope_key()
+        effects: list[Effect] = []
+        for k, spec in self._in_scope(venue, symbol):
+            measure = self._measure(spec, venue, symbol, qty)
+            if measure is None:
+                continue  # a ratio without a max_position_qty: nothing to measure against
+            state = self._states.get(k) or band_sets.initial(spec)
+            after, done = band_sets.observe(
+                spec, state, measure, qty, now_ms, max_hold_ms=spec.max_hold_ms
+            )
+            if after != state:
+                self._states[k] = after
+                self._changed.add(k)
+            effects += done
+        return effects
+
+    def _measure(self, spec: BandSet, venue: str, symbol: str, qty: Decimal) -> Decimal | None:
+        if spec.measure == "position_qty":
+            return abs(qty)
+        if (venue, symbol) not in self._max_qty:
+            found = [resolve_limits(d, venue, symbol).get("max_position_qty") for d in self._limits]
+            values = [value for value, _ in filter(None, found)]
+            self._max_qty[(venue, symbol)] = min(values) if values else None
+        limit = self._max_qty[(venue, symbol)]
+        return None if not limit else abs(qty) / limit
+
+    def control(self, control: Control, now_ms: int) -> list[Effect]:
+        return []
+
+    def dirty(self) -> dict[str, Any]:
+        changed = {k: self._states.get(k) for k in self._changed}
+        self._changed.clear()
+        return changed
+
+    def describe(self) -> dict[str, Any]:
+        shown = {}
+        for k, state in sorted(self._states.items()):
+            spec = self._sets.get(k)
+            shown[k] = band_sets.band_name(spec, state) if spec is not None else state.band
+        return {"bands": shown}
+
+
+class AlertPart:
+    """Every alert of the bundle, one state per alert."""
+
+    machine = "alert"
+
+    def __init__(self, bundle: PolicyBundle | None) -> None:
+        documents = bundle.of_kind(AlertThresholds) if bundle is not None else ()
+        specs = [a for d in documents for a in d.spec.alerts]
+        self._by_stage: dict[str, list[Alert]] = {}
+        for spec in specs:
+            self._by_stage.setdefault(spec.stage, []).append(spec)
+        self._programs = {stage: _metrics(stage, s) for stage, s in self._by_stage.items()}
+        self._states: dict[str, thresholds.AlertState] = {}
+        self._changed: set[str] = set()
+
+    def load(self, rows: Mapping[str, str]) -> None:
+        self._states = {k: decode(thresholds.AlertState, text) for k, text in rows.items()}
+        self._changed.clear()
+
+    def tick(self, now_ms: int) -> list[Effect]:
+        return []
+
+    def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
+        return None
+
+    def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
+        specs = self._by_stage.get(stage)
+        if not specs:
+            return []
+        venue, symbol = ctx.scope_key()
+        values: list[Any] = []
+        self._programs[stage].run(ctx, values)
+        computed = dict(values)
+        effects: list[Effect] = []
+        for index, spec in enumerate(specs):
+            if spec.scope is not None and not spec.scope.matches(venue, symbol):
+                continue
+            value = computed.get(index)
+            number = Decimal(value) if isinstance(value, (int, Decimal)) else None
+            if isinstance(value, bool):
+                number = None
+            k = thresholds.key(spec)
+            state = self._states.get(k) or thresholds.initial(spec)
+            after, done = thresholds.observe(spec, state, number, now_ms)
+            if after != state:
+                self._states[k] = after
+                self._changed.add(k)
+            effects += done
+        return effects
+
+    def control(self, control: Control, now_ms: int) -> list[Effect]:
+        return []
+
+    def dirty(self) -> dict[str, Any]:
+        changed = {k: self._states.get(k) for k in self._changed}
+        self._changed.clear()
+        return changed
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "alerts": {
+                k: {"status": s.status, "severity": s.severity}
+                for k, s in sorted(self._states.items())
+            }
+        }
+
+
+def _metrics(stage: str, specs: list[Alert]) -> Compiled:
+    rules = []
+    for spec in specs:
+        checked, problem = check_expression(spec.metric, stage, expect=Type.NUMBER)
+        if checked is None:  # the bundle was checked at load; this would be a bug
+            raise ValueError(f"alert {spec.name}: {problem}")
+        rules.append(RuleCode(checked))
+    return generate(rules, name=f"alerts_{stage}", values=True)
