@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from riskctl.state.trading import Mode
@@ -32,9 +33,10 @@ class Completion:
         return _get(self._given, path)
 
     def set(self, path: str, value: Any) -> None:
-        section, _, leaf = path.rpartition(".")
-        given = self.given(path)
-        if given is not None and not _same(given, value):
+        section, leaf = _split(path)
+        given = self._given.get(section) if section else self._given
+        given = given.get(leaf) if isinstance(given, dict) else None
+        if given is not None and given is not value and not _same(given, value):
             self.disagreements[path] = {"given": _shown(given), "used": _shown(value)}
         if not section:
             self._data[leaf] = value
@@ -59,8 +61,20 @@ def scope_of(paths: tuple[str, str], data: Mapping[str, Any]) -> tuple[str, str]
     return None
 
 
+@cache
+def _split(path: str) -> tuple[str, str]:
+    """("account", "daily_pnl") for "account.daily_pnl"; runtime-owned fields are one deep."""
+    section, _, leaf = path.rpartition(".")
+    return section, leaf
+
+
+@cache
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _get(data: Any, path: str) -> Any:
-    for part in path.split("."):
+    for part in _parts(path):
         if not isinstance(data, Mapping):
             return None
         data = data.get(part)
@@ -70,6 +84,8 @@ def _get(data: Any, path: str) -> Any:
 def _same(given: Any, value: Any) -> bool:
     """Equal as the runtime means it: booleans by identity, numbers by value (a bot's
     "10.0" is the runtime's 10), anything else by equality."""
+    if type(given) is type(value):
+        return bool(given == value)
     if isinstance(given, bool) or isinstance(value, bool):
         return given is value
     if isinstance(given, (int, str, Decimal)) and isinstance(value, (int, Decimal)):

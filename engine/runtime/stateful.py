@@ -35,6 +35,7 @@ from riskctl.runtime.bands import AlertPart, BandPart
 from riskctl.runtime.book import BookPart
 from riskctl.runtime.breakers import BreakerPart
 from riskctl.runtime.completion import Completion, scope_of
+from riskctl.runtime.feeds import FeedPart
 from riskctl.runtime.part import Part
 from riskctl.state import trading as modes
 from riskctl.state.codec import decode, encode
@@ -72,6 +73,7 @@ def parts_for(bundle: PolicyBundle | None, *, book_of_record: bool = True) -> li
     # Order matters: the book completes positions before bands read them.
     return [
         BreakerPart(bundle),
+        FeedPart(bundle),
         BookPart(book_of_record=book_of_record),
         BandPart(bundle),
         AlertPart(bundle),
