@@ -15,16 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
-from riskctl.codegen import Compiled, RuleCode, generate
 from riskctl.context import FillContext, MonitorContext, PreTradeContext
 from riskctl.context.base import StageContext
 from riskctl.decision import Decision
-from riskctl.expr import check_expression
 from riskctl.kinds import AlertThresholds, InventoryBands, RiskLimits
 from riskctl.kinds.alert_thresholds import Alert
 from riskctl.kinds.inventory_bands import BandSet
 from riskctl.limits import resolve_limits
 from riskctl.runtime.completion import Completion
+from riskctl.runtime.expressions import compile_stage
 from riskctl.runtime.part import Scope
 from riskctl.state import alerts as thresholds
 from riskctl.state import bands as band_sets
@@ -130,7 +129,12 @@ class AlertPart:
         self._by_stage: dict[str, list[Alert]] = {}
         for spec in specs:
             self._by_stage.setdefault(spec.stage, []).append(spec)
-        self._programs = {stage: _metrics(stage, s) for stage, s in self._by_stage.items()}
+        self._programs = {
+            stage: compile_stage(
+                stage, [(a.name, a.metric) for a in s], expect=Type.NUMBER, values=True
+            )
+            for stage, s in self._by_stage.items()
+        }
         self._states: dict[str, thresholds.AlertState] = {}
         self._changed: set[str] = set()
 
@@ -184,13 +188,3 @@ class AlertPart:
                 for k, s in sorted(self._states.items())
             }
         }
-
-
-def _metrics(stage: str, specs: list[Alert]) -> Compiled:
-    rules = []
-    for spec in specs:
-        checked, problem = check_expression(spec.metric, stage, expect=Type.NUMBER)
-        if checked is None:  # the bundle was checked at load; this would be a bug
-            raise ValueError(f"alert {spec.name}: {problem}")
-        rules.append(RuleCode(checked))
-    return generate(rules, name=f"alerts_{stage}", values=True)

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
-from riskctl.codegen import Compiled, RuleCode, generate
+from riskctl.codegen import Compiled
 from riskctl.context.base import StageContext
 from riskctl.decision import Decision
 from riskctl.errors import RiskctlError
-from riskctl.expr import check_expression
 from riskctl.kinds import CircuitBreakers
 from riskctl.kinds.circuit_breakers import Breaker
 from riskctl.runtime.completion import Completion
+from riskctl.runtime.expressions import compile_stage
 from riskctl.runtime.part import Scope
 from riskctl.state import breakers as trips
 from riskctl.state.codec import decode
@@ -43,7 +43,8 @@ class BreakerPart:
         for spec in self._specs.values():
             self._by_stage.setdefault(spec.stage, []).append(spec)
         self._programs: dict[str, Compiled] = {
-            stage: _compile(stage, specs) for stage, specs in self._by_stage.items()
+            stage: compile_stage(stage, [(b.name, b.when) for b in specs], expect=Type.BOOL)
+            for stage, specs in self._by_stage.items()
         }
         self._states: dict[str, trips.BreakerState] = {}
         self._changed: set[str] = set()
@@ -163,16 +164,6 @@ class BreakerPart:
                 for key, s in sorted(self._states.items())
             }
         }
-
-
-def _compile(stage: str, specs: list[Breaker]) -> Compiled:
-    rules = []
-    for spec in specs:
-        checked, problem = check_expression(spec.when, stage, expect=Type.BOOL)
-        if checked is None:  # the bundle was checked at load; this would be a bug
-            raise ValueError(f"breaker {spec.name}: {problem}")
-        rules.append(RuleCode(checked))
-    return generate(rules, name=f"breakers_{stage}")
 
 
 def _is_new_order(completion: Completion) -> bool:
