@@ -195,7 +195,7 @@ class StatefulGate:
         completion = Completion(context if isinstance(context, Mapping) else {})
         model = CONTEXTS.get(stage)
         if model is None or not isinstance(context, Mapping):
-            return Completion(context)  # the gate rejects it as it stands
+            return completion  # the gate rejects it as it stands
         scope = scope_of(model.SCOPE_FIELDS, context)
         for part in self._parts:
             part.complete(stage, scope, completion)

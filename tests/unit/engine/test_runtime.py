@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from gatekit import make_gate, pre_trade
 
 from riskctl import Outcome
@@ -106,3 +107,11 @@ def test_when_a_context_is_invalid_then_it_is_rejected_and_state_is_untouched(tm
     step = gate.evaluate("pre_trade", {"now_ms": 5, "order": "nonsense"})
     assert codes(step) == ["context.invalid"]
     assert step.trading_state == "ACTIVE"
+
+
+@pytest.mark.parametrize(("stage", "context"), [("pre_trade", ["junk"]), ("nope", 5), ("nope", {})])
+def test_when_the_input_is_not_a_context_at_all_then_it_is_a_reject_never_a_raise(
+    tmp_path, stage, context
+) -> None:
+    step = runtime(tmp_path).evaluate(stage, context)
+    assert step.decision.outcome is Outcome.REJECT
