@@ -34,6 +34,8 @@ from riskctl.symbols import Type
 
 __all__ = ["AlertPart", "BandPart"]
 
+MAX_SCOPES = 10_000  # (venue, symbol) pairs whose band sets are remembered
+
 
 class BandPart:
     """Every band set of the bundle, one state per set."""
@@ -47,6 +49,7 @@ class BandPart:
         self._states: dict[str, band_sets.BandState] = {}
         self._changed: set[str] = set()
         self._max_qty: dict[Scope, Decimal | None] = {}
+        self._scoped: dict[Scope, list[tuple[str, BandSet]]] = {}
 
     def load(self, rows: Mapping[str, str]) -> None:
         self._states = {k: decode(band_sets.BandState, text) for k, text in rows.items()}
@@ -56,7 +59,12 @@ class BandPart:
         return []
 
     def _in_scope(self, venue: str, symbol: str) -> list[tuple[str, BandSet]]:
-        return [(k, s) for k, s in self._sets.items() if s.scope.matches(venue, symbol)]
+        found = self._scoped.get((venue, symbol))
+        if found is None:  # bounded by the universe: other pairs are refused before this
+            found = [(k, s) for k, s in self._sets.items() if s.scope.matches(venue, symbol)]
+            if len(self._scoped) < MAX_SCOPES:
+                self._scoped[(venue, symbol)] = found
+        return found
 
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
         if stage != "pre_trade" or scope is None:
@@ -98,6 +106,8 @@ class BandPart:
         if (venue, symbol) not in self._max_qty:
             found = [resolve_limits(d, venue, symbol).get("max_position_qty") for d in self._limits]
             values = [value for value, _ in filter(None, found)]
+            if len(self._max_qty) >= MAX_SCOPES:
+                self._max_qty.clear()
             self._max_qty[(venue, symbol)] = min(values) if values else None
         limit = self._max_qty[(venue, symbol)]
         return None if not limit else abs(qty) / limit

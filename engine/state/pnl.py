@@ -64,6 +64,22 @@ def _zone(name: str) -> ZoneInfo:
 
 def day_of(cfg: SessionConfig, now_ms: int) -> int:
     """The trading day ``now_ms`` falls in: local date of (local time - roll offset)."""
+    if cfg.day_roll_ms_of_day % MINUTE_MS == 0 and now_ms >= WHOLE_MINUTE_OFFSETS_MS:
+        # Days then change only on a minute's edge: every zone's offset is whole minutes.
+        return _day_of_minute(cfg, now_ms // MINUTE_MS)
+    return _day_of(cfg, now_ms)
+
+
+MINUTE_MS = 60_000
+WHOLE_MINUTE_OFFSETS_MS = 100_000_000_000  # 1973-03-03: the last sub-minute offsets ended 1972
+
+
+@lru_cache(maxsize=4096)
+def _day_of_minute(cfg: SessionConfig, minute: int) -> int:
+    return _day_of(cfg, minute * MINUTE_MS)
+
+
+def _day_of(cfg: SessionConfig, now_ms: int) -> int:
     local = (EPOCH + timedelta(milliseconds=now_ms)).astimezone(_zone(cfg.timezone))
     shifted = local.replace(tzinfo=None) - timedelta(milliseconds=cfg.day_roll_ms_of_day)
     return shifted.date().toordinal()
