@@ -59,6 +59,14 @@ class Feed(ContextModel):
     last_seq: int | None = Field(default=None, ge=0, description="Last sequence number seen.")
     duplicate: bool = Field(default=False, description="The idempotency key was seen before.")
     known_symbol: bool = Field(default=True, description="The symbol is in the policies' universe.")
+    mode: Literal["contiguous", "monotonic"] = Field(
+        default="contiguous",
+        description=(
+            "How this stream is numbered (RiskLimits venues[].sequence): contiguous, where"
+            " event.seq_gap counts the skipped ids, or monotonic, where any rise is in order"
+            " (seq_gap 0) and only an id at or below last_seq is out of order (seq_gap < 0)."
+        ),
+    )
 
 
 class IngestContext(StageContext):
@@ -77,9 +85,10 @@ class IngestContext(StageContext):
     @derivation
     def _derive(self) -> IngestContext:
         e = self.event
-        gap = (
-            None if e.seq is None or self.feed.last_seq is None else e.seq - self.feed.last_seq - 1
-        )
+        last = self.feed.last_seq
+        gap = None if e.seq is None or last is None else e.seq - last - 1
+        if gap is not None and gap > 0 and self.feed.mode == "monotonic":
+            gap = 0  # the venue skips ids by design: a rise is in order
         crossed = None if e.bid is None or e.ask is None else e.bid >= e.ask
         e._set(age_ms=self.now_ms - e.ts_ms, seq_gap=gap, crossed=crossed)
         return self

@@ -190,6 +190,10 @@ class ScopedLimits(LimitSet):
     )
 
 
+FeedStream = Literal["trades", "book", "balance", "order_update"]
+SequenceMode = Literal["contiguous", "monotonic"]
+
+
 class VenueAccount(StrictModel):
     """A venue account the desk trades and the symbols it may trade there."""
 
@@ -200,6 +204,15 @@ class VenueAccount(StrictModel):
     )
     symbols: list[Symbol] = Field(
         min_length=1, max_length=1000, description="Symbols this account may trade."
+    )
+    sequence: dict[FeedStream, SequenceMode] = Field(
+        default_factory=dict,
+        description=(
+            "How the venue numbers each feed stream (trades, book, balance, order_update):"
+            " contiguous (the default: a skipped id is a gap) or monotonic (ids rise but may"
+            " skip, as Binance bookTicker update ids do: only an id at or below the last one"
+            " is out of order). Read by `riskctl run` at ingest."
+        ),
     )
 
 

@@ -8,6 +8,7 @@ symbols must not grow the state). See ``riskctl.state.feeds`` for the machine.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -35,6 +36,15 @@ class FeedPart:
         listings = bundle.of_kind(Instruments) if bundle is not None else ()
         self._universe = streams.universe_of(limits, listings)
         self._config = config or streams.DEFAULT_FEED_CONFIG
+        self._modes: dict[tuple[str, str], streams.SeqMode] = {
+            (account.venue, stream): mode
+            for document in limits
+            for account in document.spec.venues
+            for stream, mode in account.sequence.items()
+        }
+        self._configs: dict[streams.SeqMode, streams.FeedConfig] = {
+            mode: replace(self._config, mode=mode) for mode in ("contiguous", "monotonic")
+        }
         self._states: dict[streams.StreamId, streams.StreamState] = {}
         self._changed: set[streams.StreamId] = set()
         self._pending: streams.StreamState | None = None
@@ -65,8 +75,10 @@ class FeedPart:
         known = streams.known(self._universe, *scope)
         completion.set("feed.known_symbol", known)
         sid: streams.StreamId = (scope[0], scope[1], streams.stream_of(kind))
+        mode = self._modes.get((scope[0], sid[2]), self._config.mode)
+        completion.set("feed.mode", mode)
         after, seen = streams.observe(
-            self._config,
+            self._configs[mode],
             self._states.get(sid),
             event_type=kind,
             venue=scope[0],

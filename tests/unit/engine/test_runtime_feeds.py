@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gatekit import make_gate
 
+from riskctl import Gate
 from riskctl.runtime import StatefulGate
 from riskctl.state import MemoryStore
 
@@ -34,7 +35,7 @@ def test_when_events_arrive_then_last_seq_and_duplicates_come_from_the_runtime(t
     again = runtime.evaluate("ingest", event(2, T0 + 2))
     assert runtime.describe()["feeds"] == {"binance:BTC/USDT": {"trades": 2}}
     body = list(runtime.store.audit())[-1].body["context"]["feed"]
-    assert body == {"known_symbol": True, "last_seq": 2, "duplicate": True}
+    assert body == {"known_symbol": True, "mode": "contiguous", "last_seq": 2, "duplicate": True}
     assert again.decision.stage == "ingest"
 
 
@@ -45,3 +46,54 @@ def test_when_a_symbol_is_outside_the_universe_then_it_is_unknown_and_not_stored
     step = runtime.evaluate("ingest", event(1, T0, symbol="DOGE/USDT", known_symbol=True))
     assert step.disagreements["feed.known_symbol"] == {"given": True, "used": False}
     assert runtime.describe()["feeds"] == {}
+
+
+LIMITS = """\
+apiVersion: riskctl/v1
+kind: RiskLimits
+metadata: {name: feed-limits, version: 1, owner: tests}
+spec:
+  environment: paper
+  venues:
+    - {venue: binance, account: mm-1, symbols: [BTC/USDT], sequence: {book: monotonic}}
+  defaults: {max_order_qty: 5}
+  scoped: []
+"""
+GAP_RULE = """\
+apiVersion: riskctl/v1
+kind: Rules
+metadata: {name: feed-rules, version: 1, owner: tests}
+spec:
+  rules:
+    - {id: gap, stage: ingest, when: 'event.seq_gap is not None and event.seq_gap > 0',
+       action: alert, message: gap}
+"""
+
+
+def book(seq: int, at: int) -> dict:
+    return {
+        "now_ms": at,
+        "event": {
+            "type": "book",
+            "venue": "binance",
+            "symbol": "BTC/USDT",
+            "seq": seq,
+            "ts_ms": at,
+            "bid": "99",
+            "ask": "101",
+        },
+    }
+
+
+def test_when_a_stream_is_monotonic_then_skipped_ids_are_not_gaps_but_trades_still_are(
+    tmp_path,
+) -> None:
+    (tmp_path / "limits.yaml").write_text(LIMITS, encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(GAP_RULE, encoding="utf-8")
+    runtime = StatefulGate(Gate.from_path(tmp_path), MemoryStore())
+    runtime.evaluate("ingest", book(100, T0))
+    skipped = runtime.evaluate("ingest", book(137, T0 + 1))  # bookTicker ids skip
+    assert [hit.code for hit in skipped.decision.hits] == []
+    runtime.evaluate("ingest", event(1, T0 + 2))
+    gap = runtime.evaluate("ingest", event(5, T0 + 3))  # trades are contiguous
+    assert [hit.code for hit in gap.decision.hits] == ["rule.gap"]
