@@ -33,16 +33,25 @@ class Completion:
         return _get(self._given, path)
 
     def set(self, path: str, value: Any) -> None:
+        """Set one runtime-owned field, ``section.leaf`` (every owned field is one deep)."""
         section, leaf = _split(path)
-        given = self._given.get(section) if section else self._given
-        given = given.get(leaf) if isinstance(given, dict) else None
-        if given is not None and given is not value and not _same(given, value):
-            self.disagreements[path] = {"given": _shown(given), "used": _shown(value)}
         if not section:
-            self._data[leaf] = value
-            return
+            raise ValueError(f"{path}: the runtime owns fields of sections, not sections")
+        self.update(section, {leaf: value})
+
+    def update(self, section: str, values: Mapping[str, Any]) -> None:
+        """``set`` for several fields of one section (the hot path: one copy, one lookup)."""
+        given = self._given.get(section)
+        given = given if isinstance(given, dict) else {}
         holder = self._section(section)
-        holder[leaf] = value
+        for leaf, value in values.items():
+            claimed = given.get(leaf)
+            if claimed is not None and claimed is not value and not _same(claimed, value):
+                self.disagreements[f"{section}.{leaf}"] = {
+                    "given": _shown(claimed),
+                    "used": _shown(value),
+                }
+            holder[leaf] = value
 
     def _section(self, section: str) -> dict[str, Any]:
         if section not in self._copied:

@@ -200,8 +200,8 @@ class StatefulGate:
         for part in self._parts:
             part.complete(stage, scope, completion)
         state = self._trading
-        completion.set("state.trading_state", modes.effective(state, *completion.restrictions))
-        completion.set("state.kill_switch", state.kill.engaged)
+        mode = modes.effective(state, *completion.restrictions)
+        completion.update("state", {"trading_state": mode, "kill_switch": state.kill.engaged})
         return completion
 
     def _decide(
