@@ -52,6 +52,14 @@ class Market(DerivedModel):
             " beyond it the order is rejected (market.clock_skew)."
         )
     )
+    silence_ms: SignedMs | None = Field(
+        default=None,
+        description=(
+            "Milliseconds since the last new book event of this venue and symbol, by our"
+            " receive time; null when none was seen. Set by `riskctl run` from its feed"
+            " memory: a stall shows here while it lasts, not only when the next quote ends it."
+        ),
+    )
     mid: Decimal | None = derived("(bid + ask) / 2, null without both sides.")
     spread_bps: Decimal | None = derived(
         "(ask - bid) / mid in basis points, null without both sides."

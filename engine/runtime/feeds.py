@@ -61,7 +61,12 @@ class FeedPart:
 
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
         self._pending = None
-        if stage != "ingest" or scope is None:
+        if scope is None:
+            return
+        if stage in ("pre_trade", "monitor"):
+            self._complete_silence(stage, scope, completion)
+            return
+        if stage != "ingest":
             return
         get = completion.given
         kind, seq, key = get("event.type"), get("event.seq"), get("event.idempotency_key")
@@ -95,6 +100,18 @@ class FeedPart:
         completion.set("feed.duplicate", seen.duplicate)
         if known:
             self._pending = after
+
+    def _complete_silence(self, stage: str, scope: Scope, completion: Completion) -> None:
+        now_ms = completion.given("now_ms")
+        if type(now_ms) is not int or not self._states:
+            return
+        quiet = streams.silence(self._states, scope[0], scope[1], now_ms).get("book")
+        if quiet is None:
+            return
+        if stage == "pre_trade":
+            completion.set("market.silence_ms", quiet)
+        else:
+            completion.set("health.feed_age_ms", max(quiet, 0))
 
     def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
         pending, self._pending = self._pending, None

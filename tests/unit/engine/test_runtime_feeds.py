@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatekit import make_gate
+from gatekit import make_gate, pre_trade
 
 from riskctl import Gate
 from riskctl.runtime import StatefulGate
@@ -97,3 +97,33 @@ def test_when_a_stream_is_monotonic_then_skipped_ids_are_not_gaps_but_trades_sti
     runtime.evaluate("ingest", event(1, T0 + 2))
     gap = runtime.evaluate("ingest", event(5, T0 + 3))  # trades are contiguous
     assert [hit.code for hit in gap.decision.hits] == ["rule.gap"]
+
+
+STALL_RULE = """\
+apiVersion: riskctl/v1
+kind: Rules
+metadata: {name: stall-rules, version: 1, owner: tests}
+spec:
+  rules:
+    - id: stall
+      stage: pre_trade
+      when: market.silence_ms is not None and market.silence_ms > 2000
+      message: the book feed is silent
+"""
+
+
+def test_when_the_book_feed_stalls_then_pre_trade_sees_the_silence_while_it_lasts(
+    tmp_path,
+) -> None:
+    """A quote taken 1 s old after a 3.9 s stall looks fresh; the runtime knows better."""
+    (tmp_path / "limits.yaml").write_text(LIMITS, encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(STALL_RULE, encoding="utf-8")
+    runtime = StatefulGate(Gate.from_path(tmp_path), MemoryStore())
+    runtime.evaluate("ingest", book(100, T0))
+    order = pre_trade(market={"age_ms": 1000}) | {"now_ms": T0 + 3900}
+    stalled = runtime.evaluate("pre_trade", order)
+    assert [hit.code for hit in stalled.decision.hits] == ["rule.stall"]
+    runtime.evaluate("ingest", book(101, T0 + 3950))
+    fresh = runtime.evaluate("pre_trade", pre_trade(market={"age_ms": 0}) | {"now_ms": T0 + 4000})
+    assert fresh.decision.allowed
+    assert list(runtime.store.audit())[-1].body["context"]["market"]["silence_ms"] == 50
