@@ -8,6 +8,7 @@ that raises counts as a match (fail closed). See ``riskctl.state.breakers`` for 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
@@ -15,8 +16,9 @@ from riskctl.codegen import Compiled
 from riskctl.context.base import StageContext
 from riskctl.decision import Decision
 from riskctl.errors import RiskctlError
-from riskctl.kinds import CircuitBreakers
+from riskctl.kinds import CircuitBreakers, RiskLimits
 from riskctl.kinds.circuit_breakers import Breaker
+from riskctl.limits import resolve_limits
 from riskctl.runtime.completion import Completion
 from riskctl.runtime.expressions import compile_stage
 from riskctl.runtime.part import Scope
@@ -36,6 +38,7 @@ class BreakerPart:
 
     def __init__(self, bundle: PolicyBundle | None) -> None:
         documents = bundle.of_kind(CircuitBreakers) if bundle is not None else ()
+        self._limits = bundle.of_kind(RiskLimits) if bundle is not None else ()
         self._specs: dict[str, Breaker] = {
             b.name: b for document in documents for b in document.spec.breakers
         }
@@ -84,11 +87,29 @@ class BreakerPart:
             for key in found.probes:  # an order is a probe only if every half-open one admits it
                 state = self._states[key]
                 after, probe = trips.admit_probe(self._specs[state.name], state)
-                paused = paused or not probe.admitted
+                fits = probe.qty_ratio is None or self._fits(scope, probe.qty_ratio, completion)
+                paused = paused or not probe.admitted or not fits
                 self._pending_probes[key] = after
         elif found.probes and stage == "pre_trade":
             paused = True  # half-open admits probes only, and only as new orders
         completion.set("state.paused", paused)
+
+    def _fits(self, scope: Scope, ratio: Decimal, completion: Completion) -> bool:
+        """A probe is at most ``ratio`` of the scope's max_order_qty; a quote-sized order
+        (no qty before validation) is not a probe: fail closed."""
+        limits = [
+            value
+            for document in self._limits
+            for value, _ in filter(None, [resolve_limits(document, *scope).get("max_order_qty")])
+        ]
+        if not limits:
+            return True  # no normal maximum to take a share of
+        qty = completion.given("order.qty")
+        try:
+            size = Decimal(str(qty)) if qty is not None and not isinstance(qty, bool) else None
+        except InvalidOperation:
+            size = None
+        return size is not None and size.is_finite() and size <= ratio * min(limits)
 
     def apply(self, stage: str, ctx: StageContext, decision: Decision, now_ms: int) -> list[Effect]:
         effects = self._observe(stage, ctx, now_ms)

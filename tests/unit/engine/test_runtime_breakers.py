@@ -127,3 +127,19 @@ def test_when_the_runtime_restarts_then_an_open_breaker_is_still_open(tmp_path) 
     StatefulGate(bundle_gate, store).evaluate("pre_trade", order(T0, age_ms=9000))
     again = StatefulGate(bundle_gate, store)
     assert "state.halted" in codes(again.evaluate("pre_trade", order(T0 + 5)))
+
+
+def test_when_a_probe_is_larger_than_its_share_of_max_order_qty_then_it_is_held(
+    tmp_path,
+) -> None:
+    probing = (
+        "{name: probing, stage: pre_trade, when: 'market.age_ms > 5000', action: cancel_all,"
+        " cooldown_ms: 1000, reset: auto, half_open: {probe_orders: 1, probe_qty_ratio: 0.5},"
+        " message: probing}"
+    )
+    gate = StatefulGate(breakers_gate(tmp_path, probing), MemoryStore())  # max_order_qty 5
+    gate.evaluate("pre_trade", order(T0, age_ms=9000))
+    big = gate.evaluate("pre_trade", order(T0 + 1000, qty="3"))  # over 0.5 x 5
+    assert codes(big) == ["state.paused"]
+    small = gate.evaluate("pre_trade", order(T0 + 1001, qty="2.5"))  # the probe is still free
+    assert small.decision.outcome is Outcome.ALLOW
