@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from riskctl.fields import (
     Bps,
@@ -216,6 +217,36 @@ class VenueAccount(StrictModel):
     )
 
 
+class TradingDay(StrictModel):
+    """When the trading day rolls, for daily P&L (the session itself runs on)."""
+
+    timezone: str = Field(
+        default="UTC",
+        min_length=1,
+        max_length=64,
+        description="IANA timezone the roll time is in, e.g. UTC, America/New_York.",
+        examples=["UTC", "America/New_York"],
+    )
+    roll_at: str = Field(
+        default="00:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Local time of day (HH:MM) the day rolls at; daily_pnl restarts then.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone this machine knows") from None
+        return value
+
+    def roll_ms_of_day(self) -> int:
+        hours, minutes = self.roll_at.split(":")
+        return (int(hours) * 60 + int(minutes)) * 60_000
+
+
 class RiskLimitsSpec(StrictModel):
     """Typed limits for a set of venues and symbols."""
 
@@ -230,6 +261,10 @@ class RiskLimitsSpec(StrictModel):
     defaults: LimitSet = Field(
         default_factory=LimitSet,
         description="Limits for every venue and symbol unless a scope overrides.",
+    )
+    trading_day: TradingDay = Field(
+        default_factory=TradingDay,
+        description="When the trading day rolls for daily P&L under `riskctl run`.",
     )
 
     def pairs(self) -> frozenset[tuple[str, str]]:

@@ -31,6 +31,7 @@ from riskctl.decide import failure
 from riskctl.decision import Decision, Outcome
 from riskctl.errors import redact
 from riskctl.gate import Gate
+from riskctl.kinds import RiskLimits
 from riskctl.runtime.bands import AlertPart, BandPart
 from riskctl.runtime.book import BookPart
 from riskctl.runtime.breakers import BreakerPart
@@ -40,6 +41,7 @@ from riskctl.runtime.part import Part
 from riskctl.state import trading as modes
 from riskctl.state.codec import decode, encode
 from riskctl.state.effects import Effect
+from riskctl.state.pnl import SessionConfig
 from riskctl.state.store import Control, NewRecord, RowKey, StateStore
 
 __all__ = ["StatefulGate", "Step", "describe"]
@@ -74,10 +76,19 @@ def parts_for(bundle: PolicyBundle | None, *, book_of_record: bool = True) -> li
     return [
         BreakerPart(bundle),
         FeedPart(bundle),
-        BookPart(book_of_record=book_of_record),
+        BookPart(book_of_record=book_of_record, session=_session_config(bundle)),
         BandPart(bundle),
         AlertPart(bundle),
     ]
+
+
+def _session_config(bundle: PolicyBundle | None) -> SessionConfig | None:
+    """The trading day of the first RiskLimits document (one desk, one trading day)."""
+    documents = bundle.of_kind(RiskLimits) if bundle is not None else ()
+    if not documents:
+        return None
+    day = documents[0].spec.trading_day
+    return SessionConfig(day_roll_ms_of_day=day.roll_ms_of_day(), timezone=day.timezone)
 
 
 class StatefulGate:

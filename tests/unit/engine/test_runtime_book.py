@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from gatekit import make_gate, pre_trade
 
-from riskctl import Outcome
+from riskctl import Gate, Outcome, PolicyLoadError, load_bundle
 from riskctl.runtime import StatefulGate
 from riskctl.state import MemoryStore
 
@@ -117,3 +118,41 @@ def test_when_orders_are_sent_then_the_runtime_counts_them_itself(tmp_path) -> N
     assert "limit.max_orders_per_second" in [hit.code for hit in third.decision.hits]
     assert gate.evaluate("pre_trade", order("o4", "buy", "1", "100", T0 + 1100)).decision.allowed
     assert Decimal(gate.describe()["positions"].get("binance:BTC/USDT", "0")) == 0
+
+
+DAY_LIMITS = """\
+apiVersion: riskctl/v1
+kind: RiskLimits
+metadata: {{name: day-limits, version: 1, owner: tests}}
+spec:
+  environment: paper
+  venues:
+    - {{venue: binance, account: mm-1, symbols: [BTC/USDT]}}
+  defaults: {{max_order_qty: 50}}
+  trading_day: {{timezone: {zone}, roll_at: "17:00"}}
+  scoped: []
+"""
+
+
+def test_when_the_trading_day_rolls_in_the_policy_timezone_then_daily_pnl_restarts(
+    tmp_path,
+) -> None:
+    (tmp_path / "limits.yaml").write_text(DAY_LIMITS.format(zone="America/New_York"), "utf-8")
+    gate = StatefulGate(Gate.from_path(tmp_path), MemoryStore())
+    five_pm_ny = 1_700_085_600_000  # 2023-11-15 22:00 UTC = 17:00 in New York
+    round_trip(gate, 1, "100", "50", five_pm_ny - 60_000)  # closed before the roll
+    after = gate.evaluate("pre_trade", order("x", "buy", "1", "100", five_pm_ny + 1))
+    assert after.decision.allowed
+    session = gate.describe()["session"]
+    assert (session["session_pnl"], session["daily_pnl"]) == ("-50", "0")
+
+
+def test_when_the_trading_day_names_an_unknown_timezone_then_the_policy_is_refused_there(
+    tmp_path,
+) -> None:
+    (tmp_path / "limits.yaml").write_text(DAY_LIMITS.format(zone="Mars/Olympus"), "utf-8")
+    with pytest.raises(PolicyLoadError) as refused:
+        load_bundle(tmp_path)
+    (problem,) = refused.value.diagnostics
+    assert "Mars/Olympus" in problem.message
+    assert problem.location.line == 9
