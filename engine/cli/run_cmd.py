@@ -23,6 +23,7 @@ from riskctl.context import CONTEXTS
 from riskctl.errors import PolicyLoadError
 from riskctl.gate import Gate
 from riskctl.runtime import StatefulGate, Step
+from riskctl.state.alert_sink import JsonlAlertSink
 
 __all__ = ["register", "run"]
 
@@ -44,6 +45,12 @@ def register(verbs: Any) -> None:
         help="policy files or directories (default: policies)",
     )
     add_state_argument(parser, memory=True)
+    parser.add_argument(
+        "--alerts",
+        type=Path,
+        metavar="FILE",
+        help="append every alert event (pending, firing, resolved) to FILE as JSON Lines",
+    )
     parser.set_defaults(run=run)
 
 
@@ -58,10 +65,23 @@ def run(args: argparse.Namespace) -> int:
         return 2
     runtime = StatefulGate(gate, store)
     try:
+        sink = JsonlAlertSink(args.alerts) if args.alerts else None
+    except OSError as exc:
+        runtime.close()
+        print(
+            f"riskctl: cannot open the alerts file {args.alerts}: {exc.strerror}", file=sys.stderr
+        )
+        return 2
+    try:
         for number, line in enumerate(sys.stdin, start=1):
             if line.strip():
-                _write(decide_line(runtime, line, number), sys.stdout)
+                step = decide_line(runtime, line, number)
+                if sink is not None:  # after the commit: an alert sent is an alert kept
+                    sink.write_alerts(step.effects, at_ms=runtime.now_ms)
+                _write(step, sys.stdout)
     finally:
+        if sink is not None:
+            sink.close()
         runtime.close()
     return 0
 

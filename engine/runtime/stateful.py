@@ -114,6 +114,11 @@ class StatefulGate:
         self._last_now = 0
 
     @property
+    def now_ms(self) -> int:
+        """The latest context time this process has decided at."""
+        return self._last_now
+
+    @property
     def trading(self) -> modes.Trading:
         return self._trading
 

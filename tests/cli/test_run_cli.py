@@ -232,3 +232,40 @@ def test_when_the_state_file_is_not_a_state_file_then_run_names_it_and_exits_2(
     done = riskctl("run", "--policies", policies(tmp_path), "--state", bogus)
     assert done.returncode == 2
     assert str(bogus) in done.stderr
+
+
+ALERTS = """\
+apiVersion: riskctl/v1
+kind: AlertThresholds
+metadata: {name: run-alerts, version: 1, owner: tests}
+spec:
+  alerts:
+    - name: stale-book
+      stage: pre_trade
+      metric: market.age_ms
+      warn: 5000
+      labels: {team: desk}
+      channels: ["slack:#desk"]
+"""
+
+
+def test_when_an_alert_fires_then_its_event_is_appended_to_the_alerts_file(tmp_path) -> None:
+    directory = policies(tmp_path)
+    (directory / "alerts.yaml").write_text(ALERTS, encoding="utf-8")
+    alerts = tmp_path / "alerts.jsonl"
+    lines = [json.dumps(order(0)), json.dumps(order(1, age_ms=9000)), json.dumps(order(2))]
+    done = subprocess.run(
+        [str(RISKCTL), "run", "--policies", str(directory), "--memory", "--alerts", str(alerts)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in alerts.read_text(encoding="utf-8").splitlines()]
+    stale = [e for e in events if e["alert"] == "stale-book"]
+    assert [e["status"] for e in stale] == ["firing", "resolved"]  # the next quote is fresh
+    assert stale[0]["labels"] == {"team": "desk"}
+    assert stale[0]["channels"] == ["slack:#desk"]
+    assert stale[0]["value"] == "9000"
