@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from riskctl.cli.output import print_problems
 from riskctl.cli.state_cmd import add_state_argument, open_store
 from riskctl.context import CONTEXTS
@@ -116,5 +118,10 @@ def _shape_problem(item: Any) -> str | None:
 
 
 def _write(step: Step, out: TextIO) -> None:
-    out.write(json.dumps(step.to_json(), default=str, separators=(",", ":")) + "\n")
+    data = step.to_json()
+    try:
+        text = orjson.dumps(data, default=str).decode()
+    except orjson.JSONEncodeError:  # an int beyond 64 bits: the json module takes any int
+        text = json.dumps(data, default=str, separators=(",", ":"))
+    out.write(text + "\n")
     out.flush()

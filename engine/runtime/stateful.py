@@ -58,10 +58,13 @@ class Step:
     kill_switch: bool
     effects: tuple[Effect, ...] = ()
     disagreements: Mapping[str, Any] = field(default_factory=dict)
+    # The decision's JSON as the audit record holds it: built once per decision, not twice.
+    decision_json: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The decision JSON of ``riskctl eval`` plus the state after it (``riskctl run``)."""
-        out = self.decision.to_json()
+        shown = self.decision_json
+        out = dict(shown) if shown is not None else self.decision.to_json()
         out["trading_state"] = self.trading_state
         out["kill_switch"] = self.kill_switch
         out["effects"] = [effect.as_json() for effect in self.effects]
@@ -249,8 +252,10 @@ class StatefulGate:
     ) -> Step:
         """Commit, then return the step; a failed commit turns the decision into a reject."""
         state = self._trading
+        shown = None
         if records and records[-1].kind == "decision":
             body = dict(records[-1].body)
+            shown = body["decision"]
             body["trading_state"] = state.mode
             if effects:
                 body["effects"] = [effect.as_json() for effect in effects]
@@ -264,7 +269,7 @@ class StatefulGate:
             message = f"the state could not be committed: {type(exc).__name__}: {exc}"
             refused = failure(decision.stage, "state.commit-failed", redact(message))
             return Step(refused, self._trading.mode, self._trading.kill.engaged)
-        return Step(decision, state.mode, state.kill.engaged, tuple(effects), disagreements)
+        return Step(decision, state.mode, state.kill.engaged, tuple(effects), disagreements, shown)
 
     def _dirty_rows(self) -> dict[RowKey, str | None]:
         rows: dict[RowKey, str | None] = {}
