@@ -90,6 +90,7 @@ CATALOG: dict[str, str] = {
     "metadata.version.",
     "reload.failed": "A reload failed for a reason other than a located policy problem.",
     # the stateful runtime (`riskctl run`, the state store and its audit log)
+    "runtime.error": "A runtime machine failed on a context; the decision is a reject.",
     "state.commit-failed": "The runtime could not commit its state; the decision is a reject.",
     "input.invalid": "A `riskctl run` line is not JSON or not a {stage, context} object.",
     "order.fix-not-converging": "Fixing an order (clip, round) did not settle on one that passes.",

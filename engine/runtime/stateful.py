@@ -191,13 +191,21 @@ class StatefulGate:
         now_ms = _now_of(context, self._last_now)
         self._last_now = max(self._last_now, now_ms)
         records: list[NewRecord] = []
-        effects = self._apply_controls(now_ms, records)
-        for part in self._parts:
-            effects += part.tick(now_ms)
-        completion = self._complete(stage, context)
-        decision, ctx = self._decide(stage, completion.data)
-        if ctx is not None:
-            effects += self._apply(stage, ctx, decision, now_ms)
+        try:
+            effects = self._apply_controls(now_ms, records)
+            for part in self._parts:
+                effects += part.tick(now_ms)
+            completion = self._complete(stage, context)
+            decision, ctx = self._decide(stage, completion.data)
+            if ctx is not None:
+                effects += self._apply(stage, ctx, decision, now_ms)
+        except Exception as exc:  # noqa: BLE001  # a machine failed: reject, keep the old state
+            self._load()  # drop whatever this evaluation changed in memory
+            self._last_now = max(self._last_now, now_ms)
+            message = f"the runtime could not evaluate this context: {type(exc).__name__}: {exc}"
+            refused = failure(stage, "runtime.error", redact(message))
+            body = {"stage": stage, "decision": refused.to_json(), "context": context}
+            return self._finish(refused, [], {}, [NewRecord(now_ms, "decision", body)])
         body = {"stage": stage, "decision": decision.to_json(), "context": completion.data}
         records.append(NewRecord(now_ms, "decision", body))
         return self._finish(decision, effects, completion.disagreements, records)

@@ -115,3 +115,24 @@ def test_when_the_input_is_not_a_context_at_all_then_it_is_a_reject_never_a_rais
 ) -> None:
     step = runtime(tmp_path).evaluate(stage, context)
     assert step.decision.outcome is Outcome.REJECT
+
+
+def test_when_a_machine_fails_on_a_context_then_the_order_is_rejected_and_state_is_kept(
+    tmp_path, monkeypatch
+) -> None:
+    store = MemoryStore()
+    gate = runtime(tmp_path, store)
+    gate.kill(by="ops", reason="drill", now_ms=1)
+    gate.resume(by="ops", reason="over", now_ms=2)
+    book = next(part for part in gate._parts if part.machine == "book")
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in a machine")
+
+    monkeypatch.setattr(book, "complete", broken)
+    step = gate.evaluate("pre_trade", pre_trade())
+    assert step.decision.outcome is Outcome.REJECT
+    assert codes(step) == ["runtime.error"]
+    assert list(store.audit())[-1].body["decision"]["hits"][0]["code"] == "runtime.error"
+    monkeypatch.undo()
+    assert gate.evaluate("pre_trade", pre_trade()).decision.outcome is Outcome.ALLOW
