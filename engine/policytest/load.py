@@ -34,6 +34,7 @@ __all__ = [
     "policies_for",
     "prepare",
     "unknown_rule_ids",
+    "unknown_state_names",
 ]
 
 
@@ -253,6 +254,34 @@ def unknown_rule_ids(files: Iterable[PolicyTestFile], known: set[str]) -> list[D
                             f"{rule_id!r} is not a rule id in the policies under test",
                             file.source.location(path),
                             hint=suggest(rule_id, sorted(known)),
+                        )
+                    )
+    return problems
+
+
+def unknown_state_names(
+    files: Iterable[PolicyTestFile], known: Mapping[str, Sequence[str]]
+) -> list[Diagnostic]:
+    """A located problem for every breaker, band set or alert a timeline step names that the
+    bundle does not have (``known``: "breakers", "bands", "alerts" -> names).
+
+    A misspelt breaker expected ``closed`` would otherwise pass for ever. A breaker is
+    named by its name, or ``name@venue:symbol`` for a per-symbol instance.
+    """
+    problems = []
+    for file in files:
+        for at, expect in _expectations(file.document):
+            for field, names in known.items():
+                for name in getattr(expect, field, None) or {}:
+                    base = name.split("@", 1)[0] if field == "breakers" else name
+                    if base in names:
+                        continue
+                    problems.append(
+                        Diagnostic(
+                            "test.unknown-name",
+                            f"{name!r} is not one of the {field} in the policies under test",
+                            file.source.location((*at, "expect", field, name), at_key=True),
+                            hint=suggest(base, sorted(names)),
                         )
                     )
     return problems

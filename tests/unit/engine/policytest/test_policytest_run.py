@@ -309,3 +309,25 @@ def test_when_four_readings_fall_in_the_window_then_the_breaker_stays_closed_and
     assert session.passed
     assert session.results[0].breakers.covered == ()
     assert session.results[0].coverage_shortfalls(Decimal(100))
+
+
+def test_when_a_step_names_a_breaker_band_set_or_alert_the_policies_lack_then_it_is_located(
+    tmp_path: Path,
+) -> None:
+    steps = VENUE_STEP.format(at=1000) + (
+        "        expect:\n"
+        "          breakers: {venu-errors: closed, okx-feed-gaps@okx:BTC/USDT: closed}\n"
+        "          bands: {'*/BTC/USD': NORMAL}\n"
+        "          alerts: {feed-lags: inactive}\n"
+    )
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    assert session.results == ()
+    found = [(d.code, d.location.line, d.location.column, d.hint) for d in session.problems]
+    assert found == [
+        ("test.unknown-name", 13, 22, "did you mean 'venue-errors'?"),
+        ("test.unknown-name", 14, 19, "did you mean '*/BTC/USDT'?"),
+        ("test.unknown-name", 15, 20, "did you mean 'feed-lag'?"),
+    ]
