@@ -331,3 +331,24 @@ def test_when_a_step_names_a_breaker_band_set_or_alert_the_policies_lack_then_it
         ("test.unknown-name", 14, 19, "did you mean '*/BTC/USDT'?"),
         ("test.unknown-name", 15, 20, "did you mean 'feed-lag'?"),
     ]
+
+
+def test_when_an_alert_fires_at_another_severity_then_the_severity_is_the_reason(
+    tmp_path: Path,
+) -> None:
+    steps = (
+        "      - at_ms: 1000\n        stage: monitor\n        context:\n"
+        "          {venue: binance, symbol: BTC/USDT,\n"
+        "           account: {equity: 1, available_balance: 50000, balance_age_ms: 1}}\n"
+        "        expect: {alerts: {free-balance: {status: firing, severity: critical}}}\n"
+    )
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    (case,) = session.results[0].cases
+    assert case.reasons == (
+        f"step 1 at {path}:7:16 (monitor, at_ms 1000):"
+        " expected alert free-balance severity critical, got warn",
+    )
+    assert session.results[0].alerts.covered == ("free-balance",)
