@@ -41,7 +41,10 @@ def contexts_by_stage() -> dict[str, list[dict[str, Any]]]:
     for path in sorted((ROOT / "policies" / "tests").glob("*.test.yaml")):
         document = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
         for case in document.get("cases", []):
-            found.setdefault(case["stage"], []).append(case["context"])
+            steps = case.get("timeline") or [case]  # a timeline's steps are contexts too
+            for step in steps:
+                at = {"now_ms": step["at_ms"]} if "at_ms" in step else {}
+                found.setdefault(step["stage"], []).append({**step["context"], **at})
     return found
 
 

@@ -98,6 +98,9 @@ CATALOG: dict[str, str] = {
     "test.not-a-mapping": "A policy test file is not a mapping.",
     "test.duplicate-case": "Two cases of a policy test file share a name.",
     "test.unknown-rule": "A policy test case names a rule id the policies do not have.",
+    "test.unknown-name": (
+        "A timeline step names a breaker, band set or alert the policies do not have."
+    ),
     # the state store and its audit chain (riskctl.state)
     "store.no-directory": "A state file's directory does not exist.",
     "store.not-a-file": "A state path names a directory.",

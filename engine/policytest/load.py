@@ -19,13 +19,14 @@ from pydantic import ValidationError
 
 from riskctl.context import CONTEXTS, StageContext
 from riskctl.errors import Diagnostic, Location
-from riskctl.policytest.model import Case, PolicyTest
+from riskctl.policytest.model import Case, Expectation, PolicyTest, TimelineStep
 from riskctl.validation import diagnostics_from, suggest
 from riskctl.yamlio import TEST_SUFFIXES, LoadedYaml, iter_files, missing_file, read_yaml
 
 __all__ = [
     "TEST_SUFFIXES",
     "LoadedCase",
+    "LoadedStep",
     "PolicyTestFile",
     "PreparedFile",
     "find_test_files",
@@ -33,6 +34,7 @@ __all__ = [
     "policies_for",
     "prepare",
     "unknown_rule_ids",
+    "unknown_state_names",
 ]
 
 
@@ -40,12 +42,22 @@ ContextBuilder = Callable[[str, Mapping[str, Any]], StageContext]
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedStep:
+    """A timeline step: the bot's context with ``now_ms`` set, and where the step is."""
+
+    step: TimelineStep
+    context: dict[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedCase:
-    """A case, its validated context, and where the case starts in its file."""
+    """A case, its validated context (None for a timeline), and where the case starts."""
 
     case: Case
-    context: StageContext
+    context: StageContext | None
     location: Location
+    steps: tuple[LoadedStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,24 +157,61 @@ def prepare(file: PolicyTestFile, build: ContextBuilder) -> tuple[PreparedFile, 
     cases: list[LoadedCase] = []
     problems: list[Diagnostic] = []
     for index, case in enumerate(file.document.cases):
-        model = CONTEXTS[case.stage]
-        try:
-            context = build(case.stage, case.context)
-        except ValidationError as exc:
-            locate = _in_context(source, index)
-            problems += diagnostics_from(exc, locate=locate, model=model, namespace="context")
+        where = source.location(("cases", index, "name"))
+        if case.timeline is not None:
+            steps, found = _prepare_steps(source, index, case.timeline, build)
+            problems += found
+            if not found:
+                cases.append(LoadedCase(case, None, where, steps))
             continue
-        cases.append(LoadedCase(case, context, source.location(("cases", index, "name"))))
+        assert case.stage is not None
+        assert case.context is not None
+        context, found = _validated(source, ("cases", index), case.stage, case.context, build)
+        problems += found
+        if context is not None:
+            cases.append(LoadedCase(case, context, where))
     return PreparedFile(file, tuple(cases)), problems
 
 
+def _prepare_steps(
+    source: LoadedYaml, index: int, timeline: Sequence[TimelineStep], build: ContextBuilder
+) -> tuple[tuple[LoadedStep, ...], list[Diagnostic]]:
+    """Each step's context with ``now_ms`` from ``at_ms``, validated as the gate would, so
+    a typo is a located problem; the runtime gets the bot's mapping and completes it."""
+    steps: list[LoadedStep] = []
+    problems: list[Diagnostic] = []
+    for number, step in enumerate(timeline):
+        at = ("cases", index, "timeline", number)
+        context = {**step.context, "now_ms": step.at_ms}
+        _, found = _validated(source, at, step.stage, context, build)
+        problems += found
+        steps.append(LoadedStep(step, context, source.location((*at, "at_ms"))))
+    return tuple(steps), problems
+
+
+def _validated(
+    source: LoadedYaml,
+    at: tuple[str | int, ...],
+    stage: str,
+    context: Mapping[str, Any],
+    build: ContextBuilder,
+) -> tuple[StageContext | None, list[Diagnostic]]:
+    try:
+        return build(stage, context), []
+    except ValidationError as exc:
+        locate = _in_context(source, at)
+        return None, diagnostics_from(
+            exc, locate=locate, model=CONTEXTS[stage], namespace="context"
+        )
+
+
 def _in_context(
-    source: LoadedYaml, index: int
+    source: LoadedYaml, at: tuple[str | int, ...]
 ) -> Callable[[tuple[str | int, ...], bool], Location]:
-    """Locate a context error inside the case's ``context`` mapping."""
+    """Locate a context error inside the ``context`` mapping of the case or step at ``at``."""
 
     def locate(path: tuple[str | int, ...], at_key: bool) -> Location:
-        return source.location(("cases", index, "context", *path), at_key=at_key)
+        return source.location((*at, "context", *path), at_key=at_key)
 
     return locate
 
@@ -192,13 +241,13 @@ def unknown_rule_ids(files: Iterable[PolicyTestFile], known: set[str]) -> list[D
     """
     problems = []
     for file in files:
-        for index, case in enumerate(file.document.cases):
+        for at, expect in _expectations(file.document):
             for field in ("fires", "not_fires"):
-                ids: list[str] = getattr(case.expect, field)
+                ids: list[str] = getattr(expect, field)
                 for position, rule_id in enumerate(ids):
                     if rule_id in known:
                         continue
-                    path = ("cases", index, "expect", field, position)
+                    path = (*at, "expect", field, position)
                     problems.append(
                         Diagnostic(
                             "test.unknown-rule",
@@ -208,3 +257,41 @@ def unknown_rule_ids(files: Iterable[PolicyTestFile], known: set[str]) -> list[D
                         )
                     )
     return problems
+
+
+def unknown_state_names(
+    files: Iterable[PolicyTestFile], known: Mapping[str, Sequence[str]]
+) -> list[Diagnostic]:
+    """A located problem for every breaker, band set or alert a timeline step names that the
+    bundle does not have (``known``: "breakers", "bands", "alerts" -> names).
+
+    A misspelt breaker expected ``closed`` would otherwise pass for ever. A breaker is
+    named by its name, or ``name@venue:symbol`` for a per-symbol instance.
+    """
+    problems = []
+    for file in files:
+        for at, expect in _expectations(file.document):
+            for field, names in known.items():
+                for name in getattr(expect, field, None) or {}:
+                    base = name.split("@", 1)[0] if field == "breakers" else name
+                    if base in names:
+                        continue
+                    problems.append(
+                        Diagnostic(
+                            "test.unknown-name",
+                            f"{name!r} is not one of the {field} in the policies under test",
+                            file.source.location((*at, "expect", field, name), at_key=True),
+                            hint=suggest(base, sorted(names)),
+                        )
+                    )
+    return problems
+
+
+def _expectations(document: PolicyTest) -> Iterable[tuple[tuple[str | int, ...], Expectation]]:
+    """Every expectation in the file (a case's, or each timeline step's) and where it is."""
+    for index, case in enumerate(document.cases):
+        if case.expect is not None:
+            yield ("cases", index), case.expect
+        for number, step in enumerate(case.timeline or ()):
+            if step.expect is not None:
+                yield ("cases", index, "timeline", number), step.expect

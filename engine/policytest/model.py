@@ -2,16 +2,19 @@
 
 A case names a stage, gives a context for it and states the expected decision: the
 outcome, rules that must fire and rules that must not, and optionally actions and
-modifications. The context stays a plain mapping here; the loader validates it against
-its stage's context model so a bad context is reported at its own line and column.
+modifications. Or a case gives a ``timeline``: steps at context times, run in order
+through one stateful runtime, with expectations after any step on the decision and on the
+state (trading state, breakers, bands, alerts, session P&L), like ``promtool test rules``.
+The context stays a plain mapping here; the loader validates it against its stage's
+context model so a bad context is reported at its own line and column.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from riskctl.fields import Identifier, Stage, StrictModel
 
@@ -21,7 +24,9 @@ __all__ = [
     "Expectation",
     "ExpectedModifications",
     "PolicyTest",
+    "StepExpectation",
     "SuiteMetadata",
+    "TimelineStep",
 ]
 
 Action = Literal[
@@ -90,8 +95,121 @@ class Expectation(StrictModel):
     )
 
 
+BreakerStatus = Literal["closed", "open", "half_open"]
+AlertStatus = Literal["inactive", "pending", "firing"]
+SessionField = Literal[
+    "realized_pnl", "fees", "peak_equity", "drawdown", "daily_pnl", "session_pnl"
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Money = Annotated[Decimal, Field(allow_inf_nan=False)]
+
+
+class ExpectedAlert(StrictModel):
+    """An alert's status and, when it matters, its severity."""
+
+    status: AlertStatus = Field(description="inactive, pending or firing.")
+    severity: Literal["warn", "critical"] | None = Field(
+        default=None, description="warn or critical; left out, not checked."
+    )
+
+
+class StepExpectation(Expectation):
+    """What must hold after one timeline step: the decision, and the runtime's state.
+
+    Every field is optional; a field left out is not checked. State keys are those of
+    ``riskctl state show``.
+    """
+
+    outcome: Literal["allow", "modify", "reject"] | None = Field(  # type: ignore[assignment]
+        default=None, description="The step's decision outcome; left out, not checked."
+    )
+    trading_state: Literal["ACTIVE", "REDUCING", "HALTED"] | None = Field(
+        default=None, description="The trading state after the step."
+    )
+    breakers: dict[Name, BreakerStatus] | None = Field(
+        default=None,
+        max_length=1000,
+        description=(
+            "Breaker instance (its name, or name@venue:symbol for a per-symbol breaker) ->"
+            " closed, open or half_open. A breaker that never saw a context is closed."
+        ),
+    )
+    bands: dict[Name, Name] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Band set key (venue/symbol, * for any, e.g. */BTC/USDT) -> band name.",
+    )
+    alerts: (
+        dict[
+            Name, AlertStatus | Annotated[ExpectedAlert, Field(description="Status and severity.")]
+        ]
+        | None
+    ) = Field(
+        default=None,
+        max_length=1000,
+        description="Alert name -> status, or {status, severity}.",
+    )
+    session: dict[SessionField, Money] | None = Field(
+        default=None, description="Session P&L fields, compared exactly, e.g. {daily_pnl: -100}."
+    )
+    effects: list[Name] | None = Field(
+        default=None,
+        max_length=100,
+        description=(
+            "Names of effects the step must emit (a subset), e.g. cancel_all, flatten, or"
+            " an alert's or breaker's name."
+        ),
+    )
+
+
+class TimelineStep(StrictModel):
+    """One evaluation at a context time, and what must hold after it."""
+
+    at_ms: Annotated[int, Field(ge=0)] = Field(
+        description="The context time of the step: sets the context's now_ms."
+    )
+    stage: Stage = Field(description="Pipeline stage to evaluate the context at.")
+    context: dict[str, Any] = Field(
+        description=(
+            "The stage's context as the bot sends it; the runtime completes the fields it"
+            " owns (P&L, positions, order counts, feed memory) from the earlier steps."
+        )
+    )
+    expect: StepExpectation | None = Field(
+        default=None, description="What must hold after this step; left out, nothing."
+    )
+
+    @field_validator("context")
+    @classmethod
+    def _now_is_at(cls, context: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        at_ms = info.data.get("at_ms")
+        if "now_ms" in context and at_ms is not None and context["now_ms"] != at_ms:
+            raise ValueError(
+                f"the context's now_ms {context['now_ms']!r} differs from the step's at_ms"
+                f" {at_ms}; give now_ms only through at_ms"
+            )
+        return context
+
+
+_FORMS = (("timeline",), ("stage", "context", "expect"))
+
+
+def _one_form_schema(schema: dict[str, Any]) -> None:
+    """The schema says what the model does: one of the two forms, never null (None in the
+    model only marks the form a case does not use)."""
+    for name in (n for form in _FORMS for n in form):
+        prop = schema["properties"][name]
+        prop.pop("default", None)
+        branches = prop.pop("anyOf", None)
+        if branches is not None:
+            prop.update(next(b for b in branches if b != {"type": "null"}))
+    schema["oneOf"] = [{"required": list(form)} for form in _FORMS]
+
+
 class Case(StrictModel):
-    """One context for one stage and the decision it must get."""
+    """One context for one stage and the decision it must get, or a timeline of steps."""
+
+    model_config = ConfigDict(json_schema_extra=_one_form_schema)
 
     name: str = Field(
         min_length=1, max_length=200, description="What the case shows; unique in the file."
@@ -99,14 +217,40 @@ class Case(StrictModel):
     description: str | None = Field(
         default=None, max_length=2000, description="Why the case matters, for reviewers."
     )
-    stage: Stage = Field(description="Pipeline stage to evaluate the context at.")
-    context: dict[str, Any] = Field(
+    stage: Stage | None = Field(
+        default=None, description="Pipeline stage to evaluate the context at."
+    )
+    context: dict[str, Any] | None = Field(
+        default=None,
         description=(
             "The stage's context, as the engine would pass it to the gate; see"
             " schemas/context-<stage>.schema.json. Derived fields are computed, never given."
-        )
+        ),
     )
-    expect: Expectation = Field(description="The decision the gate must reach.")
+    expect: Expectation | None = Field(
+        default=None, description="The decision the gate must reach."
+    )
+    timeline: list[TimelineStep] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "Instead of stage, context and expect: steps run in order through one fresh"
+            " stateful runtime (riskctl run), each checked after it runs."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        single = (self.stage, self.context, self.expect)
+        if self.timeline is not None:
+            if any(part is not None for part in single):
+                raise ValueError(
+                    "a case gives either a timeline or stage, context and expect, not both"
+                )
+        elif any(part is None for part in single):
+            raise ValueError("a case gives stage, context and expect (or a timeline instead)")
+        return self
 
 
 class SuiteMetadata(StrictModel):

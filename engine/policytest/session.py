@@ -15,7 +15,13 @@ from pathlib import Path
 from riskctl.bundle import PolicyBundle, load_bundle
 from riskctl.errors import Diagnostic, Location, PolicyLoadError
 from riskctl.gate import Gate
-from riskctl.policytest.coverage import builtin_rule_ids, custom_rule_ids
+from riskctl.policytest.coverage import (
+    alert_names,
+    band_set_keys,
+    breaker_names,
+    builtin_rule_ids,
+    custom_rule_ids,
+)
 from riskctl.policytest.load import (
     PolicyTestFile,
     PreparedFile,
@@ -24,6 +30,7 @@ from riskctl.policytest.load import (
     policies_for,
     prepare,
     unknown_rule_ids,
+    unknown_state_names,
 )
 from riskctl.policytest.run import RunResult, run_tests
 from riskctl.yamlio import missing_file
@@ -111,4 +118,10 @@ def _prepare(
         prepared.append(ready)
         problems += found
     problems += unknown_rule_ids(files, set(custom_rule_ids(bundle)) | builtin_rule_ids())
+    machines = {
+        "breakers": breaker_names(bundle),
+        "bands": band_set_keys(bundle),
+        "alerts": alert_names(bundle),
+    }
+    problems += unknown_state_names(files, machines)
     return bundle, prepared, problems

@@ -69,7 +69,7 @@ def _case(case: CaseResult, file: FileResult) -> ET.Element:
 
 def _coverage_suite(run: RunResult, minimum: Decimal) -> ET.Element:
     suite = ET.Element("testsuite", name="coverage", file=_clean(run.policies))
-    for coverage in (run.custom, run.limits):
+    for coverage in run.coverages:
         case = ET.SubElement(
             suite,
             "testcase",
@@ -83,7 +83,7 @@ def _coverage_suite(run: RunResult, minimum: Decimal) -> ET.Element:
 
 
 def _never_fired(coverage: Coverage) -> str:
-    return "never fired: " + (", ".join(coverage.never_fired) or "none")
+    return f"never {coverage.verb}: " + (", ".join(coverage.never_fired) or "none")
 
 
 def _failure(parent: ET.Element, message: str, text: str) -> None:

@@ -90,10 +90,10 @@ def render_summary(
     lines: list[str] = []
     for run in results:
         prefix = f"{run.policies}: " if len(results) > 1 else ""
-        for coverage in (run.custom, run.limits):
+        for coverage in run.coverages:
             line = prefix + coverage.describe()
             if coverage.never_fired:
-                line += "; never fired: " + ", ".join(coverage.never_fired)
+                line += f"; never {coverage.verb}: " + ", ".join(coverage.never_fired)
             lines.append(line)
         for short in run.coverage_shortfalls(min_coverage):
             lines.append(

@@ -61,10 +61,13 @@ def test_the_schema_types_each_case_context_by_its_stage() -> None:
 
 
 def test_there_are_example_tests_for_every_stage() -> None:
-    stages = {case["stage"] for path in EXAMPLES for case in load(path)["cases"]}
+    cases = [case for path in EXAMPLES for case in load(path)["cases"]]
+    stages = {case["stage"] for case in cases if "stage" in case}
+    timed = {step["stage"] for case in cases for step in case.get("timeline", ())}
 
     assert len(EXAMPLES) >= 5
     assert stages == set(STAGES)
+    assert {"pre_trade", "fill", "monitor", "order_send", "ingest"} <= timed
 
 
 @pytest.mark.parametrize("path", EXAMPLES + FIXTURES, ids=lambda p: p.name)

@@ -222,3 +222,133 @@ def test_the_example_policy_tests_pass_with_full_coverage() -> None:
     assert session.passed
     (result,) = session.results
     assert result.coverage_shortfalls(Decimal(100)) == ()
+    assert [c.label for c in result.coverages] == [
+        "custom rules",
+        "typed limits",
+        "breakers",
+        "band sets",
+        "alerts",
+    ]
+
+
+# -- timelines -------------------------------------------------------------------------------
+
+VENUE_STEP = """\
+      - at_ms: {at}
+        stage: order_send
+        context:
+          request: {{venue: binance, symbol: BTC/USDT, kind: create, client_order_id: c-{at}}}
+          venue: {{error_rate_pct: 40}}
+"""
+
+
+def timeline_file(tmp_path: Path, steps: str) -> Path:
+    path = tmp_path / "timeline.test.yaml"
+    header = (
+        "apiVersion: riskctl/v1\nkind: PolicyTest\nmetadata: {name: t}\ncases:\n"
+        "  - name: venue errors over time\n    timeline:\n"
+    )
+    path.write_text(header + steps, encoding="utf-8")
+    return path
+
+
+def test_when_a_timeline_step_breaks_then_expected_and_actual_name_the_step_line(
+    tmp_path: Path,
+) -> None:
+    steps = VENUE_STEP.format(at=1000) + (
+        "        expect: {breakers: {venue-errors: open}, trading_state: HALTED,\n"
+        "                 alerts: {feed-lag: firing}, bands: {'*/BTC/USDT': WARN},\n"
+        "                 session: {daily_pnl: 5}, effects: [cancel_all]}\n"
+    )
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    assert session.problems == ()
+    assert not session.passed
+    (case,) = session.results[0].cases
+    where = f"step 1 at {path}:7:16 (order_send, at_ms 1000)"
+    assert case.reasons == (
+        f"{where}: expected trading state HALTED, got ACTIVE",
+        f"{where}: expected breaker venue-errors open, got closed",
+        f"{where}: expected band set */BTC/USDT in WARN, got NORMAL",
+        f"{where}: expected alert feed-lag firing, got inactive",
+        f"{where}: expected session daily_pnl 5, got no session yet",
+        f"{where}: expected effect cancel_all; the step's effects are none",
+    )
+    assert case.stage == "order_send"
+
+
+def test_when_five_bad_readings_fall_in_the_window_then_the_breaker_trips_and_is_covered(
+    tmp_path: Path,
+) -> None:
+    steps = "".join(VENUE_STEP.format(at=at) for at in range(1000, 5001, 1000))
+    steps += "        expect: {breakers: {venue-errors: open}, effects: [cancel_all]}\n"
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    assert session.passed, [c.reasons for c in session.results[0].cases]
+    result = session.results[0]
+    assert result.breakers.covered == ("venue-errors",)
+    assert result.bands.never_fired == ("*/BTC/USDT", "*/ETH/USDT")
+    assert result.alerts.covered == ()
+    assert len(result.cases[0].decisions) == 5
+    assert "breakers: 1/4 tripped (25.0%)" in result.breakers.describe()
+
+
+def test_when_four_readings_fall_in_the_window_then_the_breaker_stays_closed_and_uncovered(
+    tmp_path: Path,
+) -> None:
+    steps = "".join(VENUE_STEP.format(at=at) for at in (1000, 2000, 3000, 4000))
+    steps += "        expect: {breakers: {venue-errors: closed}}\n"
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    assert session.passed
+    assert session.results[0].breakers.covered == ()
+    assert session.results[0].coverage_shortfalls(Decimal(100))
+
+
+def test_when_a_step_names_a_breaker_band_set_or_alert_the_policies_lack_then_it_is_located(
+    tmp_path: Path,
+) -> None:
+    steps = VENUE_STEP.format(at=1000) + (
+        "        expect:\n"
+        "          breakers: {venu-errors: closed, okx-feed-gaps@okx:BTC/USDT: closed}\n"
+        "          bands: {'*/BTC/USD': NORMAL}\n"
+        "          alerts: {feed-lags: inactive}\n"
+    )
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    assert session.results == ()
+    found = [(d.code, d.location.line, d.location.column, d.hint) for d in session.problems]
+    assert found == [
+        ("test.unknown-name", 13, 22, "did you mean 'venue-errors'?"),
+        ("test.unknown-name", 14, 19, "did you mean '*/BTC/USDT'?"),
+        ("test.unknown-name", 15, 20, "did you mean 'feed-lag'?"),
+    ]
+
+
+def test_when_an_alert_fires_at_another_severity_then_the_severity_is_the_reason(
+    tmp_path: Path,
+) -> None:
+    steps = (
+        "      - at_ms: 1000\n        stage: monitor\n        context:\n"
+        "          {venue: binance, symbol: BTC/USDT,\n"
+        "           account: {equity: 1, available_balance: 50000, balance_age_ms: 1}}\n"
+        "        expect: {alerts: {free-balance: {status: firing, severity: critical}}}\n"
+    )
+    path = timeline_file(tmp_path, steps)
+
+    session = run_paths([path], policies=REPO / "policies")
+
+    (case,) = session.results[0].cases
+    assert case.reasons == (
+        f"step 1 at {path}:7:16 (monitor, at_ms 1000):"
+        " expected alert free-balance severity critical, got warn",
+    )
+    assert session.results[0].alerts.covered == ("free-balance",)
