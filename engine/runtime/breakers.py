@@ -26,6 +26,7 @@ from riskctl.state import breakers as trips
 from riskctl.state.codec import decode
 from riskctl.state.effects import Effect
 from riskctl.state.store import Control
+from riskctl.state.trading import Mode
 from riskctl.symbols import Type
 
 __all__ = ["BreakerPart"]
@@ -78,10 +79,7 @@ class BreakerPart:
             completion.set("state.paused", False)
             return
         found = trips.restrictions(self._specs, self._states.values(), *scope)
-        if found.halt:
-            completion.restrictions.append("HALTED")
-        if found.reduce_only:
-            completion.restrictions.append("REDUCING")
+        completion.restrictions += self.modes(scope)
         paused = found.paused
         if found.probes and stage == "pre_trade" and _is_new_order(completion):
             for key in found.probes:  # an order is a probe only if every half-open one admits it
@@ -93,6 +91,18 @@ class BreakerPart:
         elif found.probes and stage == "pre_trade":
             paused = True  # half-open admits probes only, and only as new orders
         completion.set("state.paused", paused)
+
+    def modes(self, scope: Scope | None) -> list[Mode]:
+        """The trading modes open breakers impose at ``scope`` (after this evaluation)."""
+        if scope is None or not self._states:
+            return []
+        found = trips.restrictions(self._specs, self._states.values(), *scope)
+        imposed: list[Mode] = []
+        if found.halt:
+            imposed.append("HALTED")
+        if found.reduce_only:
+            imposed.append("REDUCING")
+        return imposed
 
     def _fits(self, scope: Scope, ratio: Decimal, completion: Completion) -> bool:
         """A probe is at most ``ratio`` of the scope's max_order_qty; a quote-sized order

@@ -23,6 +23,7 @@ class Completion:
         self._copied: set[str] = set()
         self.disagreements: dict[str, Any] = {}
         self.restrictions: list[Mode] = []  # modes breakers impose here: REDUCING, HALTED
+        self.scope: tuple[str, str] | None = None  # (venue, symbol) of the context, if any
 
     @property
     def data(self) -> Mapping[str, Any]:

@@ -103,6 +103,7 @@ class StatefulGate:
         self.gate = gate
         self.store = store
         self._parts = parts_for(gate.bundle, book_of_record=book_of_record)
+        self._breakers = next(p for p in self._parts if isinstance(p, BreakerPart))
         self._load()
 
     def _load(self) -> None:
@@ -208,7 +209,10 @@ class StatefulGate:
             return self._finish(refused, [], {}, [NewRecord(now_ms, "decision", body)])
         body = {"stage": stage, "decision": decision.to_json(), "context": completion.data}
         records.append(NewRecord(now_ms, "decision", body))
-        return self._finish(decision, effects, completion.disagreements, records)
+        scope = completion.scope
+        return self._finish(
+            decision, effects, completion.disagreements, records, self._breakers.modes(scope)
+        )
 
     def refuse(self, stage: str, code: str, message: str, values: dict[str, Any]) -> Step:
         """A reject for input that is not a context at all (a malformed ``riskctl run``
@@ -223,7 +227,7 @@ class StatefulGate:
         model = CONTEXTS.get(stage)
         if model is None or not isinstance(context, Mapping):
             return completion  # the gate rejects it as it stands
-        scope = scope_of(model.SCOPE_FIELDS, context)
+        scope = completion.scope = scope_of(model.SCOPE_FIELDS, context)
         for part in self._parts:
             part.complete(stage, scope, completion)
         state = self._trading
@@ -257,14 +261,20 @@ class StatefulGate:
         effects: Sequence[Effect],
         disagreements: Mapping[str, Any],
         records: list[NewRecord],
+        restrictions: Sequence[modes.Mode] = (),
     ) -> Step:
-        """Commit, then return the step; a failed commit turns the decision into a reject."""
+        """Commit, then return the step; a failed commit turns the decision into a reject.
+
+        The step's trading state is the one in force where the context was, after it:
+        the process's own mode tightened by breakers open there.
+        """
         state = self._trading
+        mode = modes.effective(state, *restrictions)
         shown = None
         if records and records[-1].kind == "decision":
             body = dict(records[-1].body)
             shown = body["decision"]
-            body["trading_state"] = state.mode
+            body["trading_state"] = mode
             if effects:
                 body["effects"] = [effect.as_json() for effect in effects]
             if disagreements:
@@ -277,7 +287,7 @@ class StatefulGate:
             message = f"the state could not be committed: {type(exc).__name__}: {exc}"
             refused = failure(decision.stage, "state.commit-failed", redact(message))
             return Step(refused, self._trading.mode, self._trading.kill.engaged)
-        return Step(decision, state.mode, state.kill.engaged, tuple(effects), disagreements, shown)
+        return Step(decision, mode, state.kill.engaged, tuple(effects), disagreements, shown)
 
     def _dirty_rows(self) -> dict[RowKey, str | None]:
         rows: dict[RowKey, str | None] = {}

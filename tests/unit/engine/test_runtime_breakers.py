@@ -143,3 +143,11 @@ def test_when_a_probe_is_larger_than_its_share_of_max_order_qty_then_it_is_held(
     assert codes(big) == ["state.paused"]
     small = gate.evaluate("pre_trade", order(T0 + 1001, qty="2.5"))  # the probe is still free
     assert small.decision.outcome is Outcome.ALLOW
+
+
+def test_when_a_breaker_halts_a_scope_then_the_step_reports_halted_there(tmp_path) -> None:
+    gate = StatefulGate(breakers_gate(tmp_path, STALE_HALT), MemoryStore())
+    trip = gate.evaluate("pre_trade", order(T0, age_ms=9000))
+    assert trip.trading_state == "HALTED"  # in force after this step, where it happened
+    assert gate.evaluate("pre_trade", order(T0 + 1)).trading_state == "HALTED"
+    assert gate.evaluate("pre_trade", order(T0 + 1000)).trading_state == "ACTIVE"  # cooled

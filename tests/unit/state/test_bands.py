@@ -237,6 +237,7 @@ def test_when_positions_open_and_close_then_hold_flatten_fires_at_most_once_per_
             flattens = 0
         state, effects = observe(b, state, D("0.1"), D(qty), now_ms, max_hold_ms=30)
         flattens += sum(e.name == "flatten" for e in effects)
-        assert not effects or now_ms - (state.open_since_ms or now_ms) > 30
+        opened = now_ms if state.open_since_ms is None else state.open_since_ms  # 0 is a time
+        assert not effects or now_ms - opened > 30
         was_flat = qty == 0
     assert flattens <= 1
