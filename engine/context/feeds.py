@@ -20,6 +20,7 @@ from riskctl.context.base import (
     StageContext,
     derived,
 )
+from riskctl.fields import TEN_THOUSAND
 from riskctl.money import derivation
 
 
@@ -40,6 +41,25 @@ class Event(DerivedModel):
     ask: Price | None = Field(default=None, description="Best ask, for book and ticker events.")
     price: Price | None = Field(default=None, description="Trade price, for trade events.")
     size: Num | None = Field(default=None, description="Trade or level size.")
+    trade_type: str | None = Field(
+        default=None,
+        max_length=40,
+        description=(
+            "The venue's trade-type label (Binance futures: MARKET, INSURANCE_FUND, ADL, NA);"
+            " null when the venue gives none. INSURANCE_FUND prints can be 2% off the market."
+        ),
+    )
+    reference_price: Price | None = Field(
+        default=None,
+        description=(
+            "The pair's last normal trade price (or book mid) before this event, from the"
+            " runtime's feed memory; labelled prints such as INSURANCE_FUND never move it."
+            " Set by `riskctl run`."
+        ),
+    )
+    reference_deviation_bps: Decimal | None = derived(
+        "|price - reference_price| / reference_price x 10000, for a trade with both."
+    )
     age_ms: int | None = derived(
         "now_ms - ts_ms, in milliseconds. Negative when the venue's clock runs ahead of ours"
         " (real Binance quotes arrive up to ~20 ms 'from the future'): a staleness rule"
@@ -90,7 +110,16 @@ class IngestContext(StageContext):
         if gap is not None and gap > 0 and self.feed.mode == "monotonic":
             gap = 0  # the venue skips ids by design: a rise is in order
         crossed = None if e.bid is None or e.ask is None else e.bid >= e.ask
-        e._set(age_ms=self.now_ms - e.ts_ms, seq_gap=gap, crossed=crossed)
+        ref = e.reference_price
+        deviation = (
+            None if e.price is None or ref is None else abs(e.price - ref) / ref * TEN_THOUSAND
+        )
+        e._set(
+            age_ms=self.now_ms - e.ts_ms,
+            seq_gap=gap,
+            crossed=crossed,
+            reference_deviation_bps=deviation,
+        )
         return self
 
 

@@ -95,7 +95,9 @@ class FeedPart:
             price=_decimal(get("event.price")),
             bid=_decimal(get("event.bid")),
             ask=_decimal(get("event.ask")),
+            trade_type=_text(get("event.trade_type")),
         )
+        completion.set("event.reference_price", seen.reference_price)
         completion.set("feed.last_seq", seen.last_seq)
         completion.set("feed.duplicate", seen.duplicate)
         if known:
@@ -145,3 +147,7 @@ def _decimal(value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() and number > 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

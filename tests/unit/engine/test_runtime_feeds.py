@@ -127,3 +127,36 @@ def test_when_the_book_feed_stalls_then_pre_trade_sees_the_silence_while_it_last
     fresh = runtime.evaluate("pre_trade", pre_trade(market={"age_ms": 0}) | {"now_ms": T0 + 4000})
     assert fresh.decision.allowed
     assert list(runtime.store.audit())[-1].body["context"]["market"]["silence_ms"] == 50
+
+
+PRINT_RULE = """\
+apiVersion: riskctl/v1
+kind: Rules
+metadata: {name: print-rules, version: 1, owner: tests}
+spec:
+  rules:
+    - id: off-market-print
+      stage: ingest
+      when: event.reference_deviation_bps is not None and event.reference_deviation_bps > 100
+      action: alert
+      message: do not mark to this print
+"""
+
+
+def test_when_an_insurance_fund_print_is_off_the_market_then_a_rule_sees_the_deviation(
+    tmp_path,
+) -> None:
+    (tmp_path / "limits.yaml").write_text(LIMITS, encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(PRINT_RULE, encoding="utf-8")
+    runtime = StatefulGate(Gate.from_path(tmp_path), MemoryStore())
+    runtime.evaluate("ingest", event(1, T0))  # a normal trade at 100
+    fund = event(2, T0 + 1)
+    fund["event"].update(price="98", trade_type="INSURANCE_FUND")
+    flagged = runtime.evaluate("ingest", fund)
+    assert [hit.code for hit in flagged.decision.hits] == ["rule.off-market-print"]
+    after = event(3, T0 + 2)
+    after["event"]["price"] = "100.5"
+    normal = runtime.evaluate("ingest", after)  # measured against 100, not the 98 print
+    assert normal.decision.hits == ()
+    context = list(runtime.store.audit())[-1].body["context"]
+    assert str(context["event"]["reference_price"]) == "100"
