@@ -193,9 +193,11 @@ class BookPart:
         result, self._pending_fill = self._pending_fill, None
         if result is None:
             return []
-        if not result.view.known or result.view.already_applied:
-            return list(result.effects)  # quarantined or seen: the book does not move
         fill = ctx.fill
+        if not result.view.known or result.view.already_applied:
+            # Quarantined or seen: the position does not move; a quarantined id is kept.
+            self._set_orders(fill.venue, result.orders)
+            return list(result.effects)
         self._set_orders(fill.venue, result.orders)
         self._set_position((fill.venue, fill.symbol), result.position)
         self._set_session(result.session)

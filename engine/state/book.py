@@ -29,6 +29,7 @@ from riskctl.state.orders import (
     note_fill,
     open_orders,
     orders_in_window,
+    remember_trade,
 )
 from riskctl.state.pnl import (
     SessionConfig,
@@ -115,9 +116,11 @@ def apply_fill(
     if order is None:
         detail = {"client_order_id": fill.client_order_id, "trade_id": fill.trade_id}
         message = f"Fill {fill.trade_id} is for unknown order {fill.client_order_id}: quarantined."
+        # Remembered, though not applied: the same fill replayed is already_applied and
+        # alerts once, not once per replay.
         return FillResult(
             view,
-            orders,
+            remember_trade(orders, fill.trade_id, orders_cfg),
             position,
             session,
             (

@@ -90,6 +90,8 @@ def test_when_a_fill_is_for_an_order_never_sent_then_it_is_quarantined(tmp_path)
     step = gate.evaluate("fill", fill("ghost", "t9", "buy", "1", "100", T0))
     assert ("alert", "unknown_order_fill") in [(e.kind, e.name) for e in step.effects]
     assert gate.describe()["positions"] == {}
+    replayed = gate.evaluate("fill", fill("ghost", "t9", "buy", "1", "100", T0 + 1))
+    assert replayed.effects == ()  # one alert per unknown fill, not one per replay
 
 
 def test_when_one_leg_fills_and_its_sibling_is_rejected_then_the_filled_leg_is_flattened(

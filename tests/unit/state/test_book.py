@@ -117,11 +117,15 @@ def test_when_a_fill_is_for_an_unknown_order_then_it_is_quarantined_and_alerts()
     r = _apply(orders, pos, s, _fill("ghost", "t1"))
     assert not r.view.known
     assert r.position == pos
-    assert r.orders == orders
+    assert r.orders.orders == orders.orders  # no order is touched
+    assert r.orders.trade_ids == ("t1", *orders.trade_ids)  # the id is kept: no replay storm
     assert [(e.kind, e.name) for e in r.effects] == [
         ("record", "fill_quarantined"),
         ("alert", "unknown_order_fill"),
     ]
+    replay = _apply(r.orders, pos, s, _fill("ghost", "t1"))
+    assert replay.view.already_applied
+    assert replay.effects == ()
 
 
 def test_when_an_order_is_filled_beyond_its_qty_then_it_is_flagged_and_the_view_is_before() -> None:
