@@ -138,11 +138,20 @@ LIMIT_RULES: dict[str, BuiltinRule] = {
 
 STALE_BALANCE_ACTIONS = {"skip": "alert", "reduce": "reduce_only", "halt": "halt"}
 
+# The runtime's own exits (origin runtime: the reduce-only orders a flatten sends) pass a
+# kill switch and HALTED: a kill that cannot unwind leaves the risk it was pulled for. They
+# still meet the price collar, the venue's rules and every rule that spares no exit.
 KILL_SWITCH = BuiltinRule(
-    "kill_switch", "state.kill_switch", "the kill switch is on", exits_exempt=False
+    "kill_switch",
+    "state.kill_switch and not (order.is_exit and order.origin == 'runtime')",
+    "the kill switch is on",
+    exits_exempt=False,
 )
 HALTED = BuiltinRule(
-    "halted", "state.trading_state == 'HALTED'", "trading is HALTED", exits_exempt=False
+    "halted",
+    "state.trading_state == 'HALTED' and not (order.is_exit and order.origin == 'runtime')",
+    "trading is HALTED",
+    exits_exempt=False,
 )
 
 BUILTIN_STATE_RULES: tuple[BuiltinRule, ...] = (
@@ -325,7 +334,20 @@ UNKNOWN_INSTRUMENT = BuiltinRule(
 
 # At order_send, for every request but cancels: a retry queued before the kill switch,
 # or a request for a venue outside the universe, never reaches the venue.
-SEND_RULES: tuple[BuiltinRule, ...] = (KILL_SWITCH, HALTED)
+SEND_RULES: tuple[BuiltinRule, ...] = (
+    BuiltinRule(
+        "kill_switch",
+        "state.kill_switch and request.origin != 'runtime'",
+        "the kill switch is on",
+        exits_exempt=False,
+    ),
+    BuiltinRule(
+        "halted",
+        "state.trading_state == 'HALTED' and request.origin != 'runtime'",
+        "trading is HALTED",
+        exits_exempt=False,
+    ),
+)
 
 ALL_BUILTINS: tuple[BuiltinRule, ...] = (
     *LIMIT_RULES.values(),

@@ -200,6 +200,14 @@ class Order(DerivedModel):
         default=None,
         description="How long a basket's legs may stay unfilled once one leg has filled.",
     )
+    origin: Literal["strategy", "runtime"] = Field(
+        default="strategy",
+        description=(
+            "Who sends the order: a strategy, or the runtime itself (the reduce-only exits a"
+            " flatten sends, which pass a kill switch and HALTED). Runtime-owned under"
+            " `riskctl run` and the order gateway: a bot's value is overridden."
+        ),
+    )
     valuation_price: Decimal | None = derived(
         "price of a limit or stop_limit order; trigger_price of a stop_market order; the ask"
         " (buy) or bid (sell) for a market order; null without one."

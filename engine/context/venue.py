@@ -40,6 +40,13 @@ class Request(ContextModel):
     client_order_id: Name | None = Field(
         default=None, description="Client order id, for order requests."
     )
+    origin: Literal["strategy", "runtime"] = Field(
+        default="strategy",
+        description=(
+            "Who sends the request: a strategy, or the runtime (its own exits). Runtime-owned"
+            " under `riskctl run` and the order gateway."
+        ),
+    )
     duplicate_client_order_id: bool = Field(
         default=False, description="The client order id was already used on this venue."
     )

@@ -232,6 +232,18 @@ class BookPart:
                 )
         self._set_orders(order.venue, state)
 
+    def order_update(self, venue: str, client_order_id: str, status: str) -> bool:
+        """Close an open order the venue reports canceled, rejected or expired; True if it did."""
+        if status not in ("canceled", "rejected", "expired"):
+            return False
+        state = self._orders.get(venue)
+        found = None if state is None else orders.find(state, client_order_id)
+        if state is None or found is None or found.status != "open":
+            return False
+        final: orders.Status = "rejected" if status == "rejected" else "canceled"  # expired too
+        self._set_orders(venue, orders.close_order(state, client_order_id, final, self._orders_cfg))
+        return True
+
     def _mark(self, scope: Scope, mid: Decimal | None, now_ms: int) -> None:
         """A new mark for the book's unrealized P&L (the market's mid)."""
         if mid is None or self._session is None or scope not in self._positions:
@@ -251,6 +263,10 @@ class BookPart:
                 for (venue, symbol), p in sorted(self._positions.items())
             },
             "session": {},
+            "open_orders": {
+                venue: [o.client_order_id for o in state.orders if o.status == "open"]
+                for venue, state in sorted(self._orders.items())
+            },
         }
         if session is not None:
             view["session"] = {

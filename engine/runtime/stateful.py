@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -47,6 +47,8 @@ from riskctl.state.store import Control, NewRecord, RowKey, StateStore
 __all__ = ["StatefulGate", "Step", "describe"]
 
 TRADING: RowKey = ("trading", "")
+Origin = Literal["strategy", "runtime"]
+_ORIGIN_SECTION = {"pre_trade": "order", "order_send": "request"}  # where origin lives
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class StatefulGate:
         self.store = store
         self._parts = parts_for(gate.bundle, book_of_record=book_of_record)
         self._breakers = next(p for p in self._parts if isinstance(p, BreakerPart))
+        self._book = next(p for p in self._parts if isinstance(p, BookPart))
         self._load()
 
     def _load(self) -> None:
@@ -154,6 +157,28 @@ class StatefulGate:
         decision = Decision("control", Outcome.ALLOW)
         return self._finish(decision, effects, {}, records)
 
+    def order_update(
+        self, venue: str, client_order_id: str, status: str, *, now_ms: int, reason: str = ""
+    ) -> Step:
+        """The venue's word on one of our orders: ``canceled``, ``rejected`` or ``expired``
+        closes it locally (other statuses are recorded only; fills close an order as they
+        are applied). The order gateway calls this on the venue's confirmation, never on
+        the assumption that a request worked. Recorded in the audit log."""
+        now_ms = max(now_ms, self._last_now)
+        self._last_now = now_ms
+        records: list[NewRecord] = []
+        effects = self._apply_controls(now_ms, records)
+        closed = self._book.order_update(venue, client_order_id, status)
+        body = {
+            "venue": venue,
+            "client_order_id": client_order_id,
+            "status": status,
+            "closed": closed,
+            "reason": reason,
+        }
+        records.append(NewRecord(now_ms, "order", body))
+        return self._finish(Decision("order", Outcome.ALLOW), effects, {}, records)
+
     def _apply_controls(self, now_ms: int, records: list[NewRecord]) -> list[Effect]:
         effects: list[Effect] = []
         for control in self.store.controls(self._trading.last_control):
@@ -187,8 +212,14 @@ class StatefulGate:
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def evaluate(self, stage: str, context: Mapping[str, Any]) -> Step:
-        """Complete, decide, apply, commit; then return. Never raises for bad input."""
+    def evaluate(
+        self, stage: str, context: Mapping[str, Any], *, origin: Origin = "strategy"
+    ) -> Step:
+        """Complete, decide, apply, commit; then return. Never raises for bad input.
+
+        ``origin`` is who sends an order or request (``order.origin``, ``request.origin``):
+        only the order gateway passes ``runtime``, for the exits a flatten sends; whatever
+        a context says, this argument wins (a bot cannot call its order an exit of ours)."""
         now_ms = _now_of(context, self._last_now)
         self._last_now = max(self._last_now, now_ms)
         records: list[NewRecord] = []
@@ -196,7 +227,7 @@ class StatefulGate:
             effects = self._apply_controls(now_ms, records)
             for part in self._parts:
                 effects += part.tick(now_ms)
-            completion = self._complete(stage, context)
+            completion = self._complete(stage, context, origin)
             decision, ctx = self._decide(stage, completion.data)
             if ctx is not None:
                 effects += self._apply(stage, ctx, decision, now_ms)
@@ -221,7 +252,7 @@ class StatefulGate:
         body = {"stage": stage, "decision": decision.to_json()}
         return self._finish(decision, [], {}, [NewRecord(self._last_now, "decision", body)])
 
-    def _complete(self, stage: str, context: Mapping[str, Any]) -> Completion:
+    def _complete(self, stage: str, context: Mapping[str, Any], origin: Origin) -> Completion:
         """The context with every runtime-owned field set from state."""
         completion = Completion(context if isinstance(context, Mapping) else {})
         model = CONTEXTS.get(stage)
@@ -233,6 +264,14 @@ class StatefulGate:
         state = self._trading
         mode = modes.effective(state, *completion.restrictions)
         completion.update("state", {"trading_state": mode, "kill_switch": state.kill.engaged})
+        section = _ORIGIN_SECTION.get(stage)
+        # The default is "strategy": set it only when it says something (hot path).
+        if (
+            section is not None
+            and isinstance(context.get(section), Mapping)
+            and (origin != "strategy" or completion.given(f"{section}.origin") is not None)
+        ):
+            completion.set(f"{section}.origin", origin)
         return completion
 
     def _decide(
@@ -333,6 +372,7 @@ def _describe(state: modes.Trading, parts: Sequence[Part]) -> dict[str, Any]:
         "alerts": {},
         "session": {},
         "positions": {},
+        "open_orders": {},
         "feeds": {},
     }
     for part in parts:
