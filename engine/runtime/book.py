@@ -264,7 +264,17 @@ class BookPart:
             },
             "session": {},
             "open_orders": {
-                venue: [o.client_order_id for o in state.orders if o.status == "open"]
+                venue: [
+                    {
+                        "client_order_id": o.client_order_id,
+                        "symbol": o.symbol,
+                        "side": o.side,
+                        "qty": str(o.qty),
+                        "filled_qty": str(o.filled_qty),
+                    }
+                    for o in state.orders
+                    if o.status == "open"
+                ]
                 for venue, state in sorted(self._orders.items())
             },
         }

@@ -1,0 +1,219 @@
+"""A paper venue: the gateway's ``Venue`` interface over an in-memory book, for replay and tests.
+
+Deterministic: time is whatever the caller last set with ``set_top`` (a replay's event
+time), ids are counters, and an order fills only against the top of book it was given:
+a marketable order at once at the touch (at its limit or better), a resting limit order
+when a later top crosses it. Fees are ``fee_bps`` of the traded value, in the quote
+currency. ``fail_next`` injects venue errors (a 429 burst, an outage) so a replay meets
+them at the gateway exactly as it would meet them from a real venue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from riskctl.context import Instrument
+from riskctl.venues.errors import VenueError, VenueErrorKind
+from riskctl.venues.records import OrderRequest, Top, VenueOrder, VenueTrade
+
+__all__ = ["PaperVenue"]
+
+ZERO = Decimal(0)
+BPS = Decimal(10_000)
+
+
+@dataclass(slots=True)
+class _Resting:
+    order: VenueOrder
+    request: OrderRequest
+
+
+class PaperVenue:
+    """One paper account at one venue id."""
+
+    def __init__(
+        self,
+        venue_id: str,
+        *,
+        instruments: Mapping[str, Instrument] | None = None,
+        balances: Mapping[str, Decimal] | None = None,
+        fee_bps: Decimal = Decimal("1"),
+    ) -> None:
+        self._venue_id = venue_id
+        self._instruments = dict(instruments or {})
+        self._balances: dict[str, Decimal] = dict(balances or {})
+        self._fee_rate = fee_bps / BPS
+        self._tops: dict[str, Top] = {}
+        self._orders: dict[str, _Resting] = {}  # client order id -> order
+        self._trades: list[VenueTrade] = []
+        self._faults: deque[VenueError] = deque()
+        self._lose = 0
+        self._now_ms = 0
+        self._ids = 0
+        self.requests: list[tuple[int, str, str]] = []  # (now_ms, call, symbol): what was sent
+
+    @property
+    def venue_id(self) -> str:
+        return self._venue_id
+
+    # -- the replay's side -------------------------------------------------------------------
+
+    def set_top(self, symbol: str, bid: Decimal | None, ask: Decimal | None, ts_ms: int) -> None:
+        """A new top of book: resting orders it crosses fill at their limit price."""
+        self._now_ms = max(self._now_ms, ts_ms)
+        self._tops[symbol] = Top(symbol, bid, ask, ts_ms)
+        for resting in list(self._orders.values()):
+            order = resting.order
+            if order.symbol == symbol and order.is_open and self._crosses(resting.request):
+                self._fill(resting, order.price or ZERO)
+
+    def fail_next(self, error: VenueError, count: int = 1) -> None:
+        """The next ``count`` requests fail with ``error`` (and reach nothing)."""
+        self._faults.extend([error] * count)
+
+    def lose_next_response(self, count: int = 1) -> None:
+        """The next ``count`` creates reach the book but their answers are lost on the wire."""
+        self._lose += count
+
+    @property
+    def trades(self) -> list[VenueTrade]:
+        return list(self._trades)
+
+    def rate_limit_headroom_pct(self) -> float:
+        return 100.0  # a paper venue has no request limit
+
+    # -- Venue -------------------------------------------------------------------------------
+
+    async def load_instruments(self) -> Mapping[str, Instrument]:
+        return dict(self._instruments)
+
+    async def fetch_top(self, symbol: str) -> Top:
+        self._request("fetch_top", symbol)
+        return self._tops.get(symbol, Top(symbol, None, None, None))
+
+    async def fetch_balances(self) -> Mapping[str, Decimal]:
+        self._request("fetch_balances", "")
+        return dict(self._balances)
+
+    async def create_order(self, request: OrderRequest) -> VenueOrder:
+        self._request("create_order", request.symbol)
+        if request.client_order_id in self._orders:
+            raise self._error(VenueErrorKind.REJECTED, "duplicate client order id")
+        if request.type == "limit" and request.price is None:
+            raise self._error(VenueErrorKind.REJECTED, "a limit order needs a price")
+        self._ids += 1
+        order = VenueOrder(
+            id=f"paper-{self._ids}",
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            type=request.type,
+            qty=request.qty,
+            price=request.price,
+            filled_qty=ZERO,
+            status="open",
+            ts_ms=self._now_ms,
+        )
+        resting = _Resting(order, request)
+        self._orders[request.client_order_id] = resting
+        top = self._tops.get(request.symbol)
+        if self._crosses(request):
+            assert top is not None
+            touch = top.ask if request.side == "buy" else top.bid
+            assert touch is not None
+            self._fill(resting, touch)
+        elif request.type == "market" or request.time_in_force in ("IOC", "FOK"):
+            resting.order = replace(order, status="canceled")  # nothing to trade against
+        if self._lose:
+            self._lose -= 1
+            raise self._error(VenueErrorKind.UNAVAILABLE, "connection lost before the answer")
+        return resting.order
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
+        self._request("cancel_order", symbol)
+        resting = self._orders.get(client_order_id)
+        if resting is None or not resting.order.is_open:
+            raise self._error(VenueErrorKind.ORDER_NOT_FOUND, f"unknown order {client_order_id}")
+        resting.order = replace(resting.order, status="canceled")
+        return resting.order
+
+    async def cancel_all(self, symbol: str | None = None) -> list[VenueOrder]:
+        self._request("cancel_all", symbol or "")
+        done = []
+        for resting in self._orders.values():
+            if resting.order.is_open and symbol in (None, resting.order.symbol):
+                resting.order = replace(resting.order, status="canceled")
+                done.append(resting.order)
+        return done
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
+        self._request("fetch_open_orders", symbol or "")
+        return [
+            r.order
+            for r in self._orders.values()
+            if r.order.is_open and symbol in (None, r.order.symbol)
+        ]
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        self._request("fetch_order", symbol)
+        resting = self._orders.get(client_order_id)
+        return None if resting is None else resting.order
+
+    async def fetch_trades(self, symbol: str, since_ms: int | None = None) -> list[VenueTrade]:
+        self._request("fetch_trades", symbol)
+        return [
+            t
+            for t in self._trades
+            if t.symbol == symbol and (since_ms is None or t.ts_ms >= since_ms)
+        ]
+
+    async def close(self) -> None:
+        return None
+
+    # -- matching ----------------------------------------------------------------------------
+
+    def _request(self, call: str, symbol: str) -> None:
+        if self._faults:
+            raise self._faults.popleft()
+        self.requests.append((self._now_ms, call, symbol))
+
+    def _error(self, kind: VenueErrorKind, message: str) -> VenueError:
+        return VenueError(kind=kind, venue=self._venue_id, message=message)
+
+    def _crosses(self, request: OrderRequest) -> bool:
+        top = self._tops.get(request.symbol)
+        if top is None:
+            return False
+        touch = top.ask if request.side == "buy" else top.bid
+        if touch is None:
+            return False
+        if request.type == "market" or request.price is None:
+            return True
+        return touch <= request.price if request.side == "buy" else touch >= request.price
+
+    def _fill(self, resting: _Resting, price: Decimal) -> None:
+        order = resting.order
+        qty = order.qty - order.filled_qty
+        fee = qty * price * self._fee_rate
+        self._ids += 1
+        trade = VenueTrade(
+            id=f"paper-t{self._ids}",
+            order_id=order.id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=resting.request.side,
+            qty=qty,
+            price=price,
+            fee=fee,
+            ts_ms=self._now_ms,
+        )
+        self._trades.append(trade)
+        base, _, quote = order.symbol.partition("/")
+        quote = quote.partition(":")[0]
+        sign = 1 if trade.side == "buy" else -1
+        self._balances[base] = self._balances.get(base, ZERO) + sign * qty
+        self._balances[quote] = self._balances.get(quote, ZERO) - sign * qty * price - fee
+        resting.order = replace(order, filled_qty=order.qty, status="filled")
