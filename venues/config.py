@@ -253,7 +253,7 @@ def _file_values(file: Path | None) -> tuple[LoadedYaml | None, dict[str, Any]]:
     base = file.parent
     for name in ("policies", "state", "alerts"):
         if isinstance(values.get(name), str) and not Path(values[name]).is_absolute():
-            values[name] = str(base / values[name])
+            values[name] = os.path.normpath(base / values[name])
     return loaded, values
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
+from riskctl.context import Instrument
 from riskctl.runtime import StatefulGate
 from riskctl.runtime.stateful import Origin, Step
 from riskctl.venues.cancel_all import CancelAllReport, cancel_all
@@ -80,6 +81,7 @@ class OrderGateway:
         runtime: StatefulGate,
         venues: Mapping[str, Venue],
         *,
+        instruments: Mapping[str, Mapping[str, Instrument]] | None = None,
         budget: RetryBudget | None = None,
         backoff: Backoff | None = None,
         cancel_deadline_s: float = 10.0,
@@ -90,6 +92,11 @@ class OrderGateway:
     ) -> None:
         self.runtime = runtime
         self.venues = dict(venues)
+        # Instruments as the venue lists them: every context gets them when it has none.
+        self._instruments = {
+            venue: {symbol: i.model_dump(mode="json") for symbol, i in listed.items()}
+            for venue, listed in (instruments or {}).items()
+        }
         self._budget = budget or RetryBudget()
         self._backoff = backoff or Backoff()
         self._cancel_deadline_s = cancel_deadline_s
@@ -141,7 +148,13 @@ class OrderGateway:
             )
         if isinstance(order, Mapping):
             self._last_context[(str(order.get("venue")), str(order.get("symbol")))] = context
-        return await self._decide_and_send({**context, "now_ms": now_ms}, now_ms, "strategy")
+        full = {**context, "now_ms": now_ms}
+        if "instrument" not in full and isinstance(order, Mapping):
+            listed = self._instruments.get(str(order.get("venue")), {})
+            instrument = listed.get(str(order.get("symbol")))
+            if instrument is not None:
+                full["instrument"] = instrument
+        return await self._decide_and_send(full, now_ms, "strategy")
 
     async def _decide_and_send(
         self, context: Mapping[str, Any], now_ms: int, origin: Origin

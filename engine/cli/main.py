@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from typing import Any
 
 from riskctl.cli import eval_cmd, lint, run_cmd, schema, show, state_cmd, test_cmd
 from riskctl.errors import redact
@@ -36,7 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for module in (lint, test_cmd, schema, show, eval_cmd, run_cmd, state_cmd):
         module.register(verbs)
+    _register_venue_commands(verbs)
     return parser
+
+
+def _register_venue_commands(verbs: Any) -> None:
+    """``config``, ``cancel-all``, ``reconcile``: the tool layer assembles venue commands; the
+    module imports nothing heavy until a command runs, so this costs no start-up time."""
+    from riskctl.venues import cli as venue_cli  # noqa: PLC0415  # the CLI layer, not the engine
+
+    venue_cli.register(verbs)
 
 
 def _version() -> str:
