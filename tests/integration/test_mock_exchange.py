@@ -55,6 +55,7 @@ from riskctl.venues.mock_exchange import (
     OPEN_ORDERS,
     TICKER_24HR,
     DropConnection,
+    Endpoint,
     LoseResponse,
     MockExchange,
     PartialCancel,
@@ -138,6 +139,27 @@ async def test_load_markets_when_credentials_set_then_only_spot_exchange_info_is
         assert btc["limits"]["cost"] == {"min": 5.0, "max": 9000000.0}  # NOTIONAL
         assert eth["precision"]["amount"] == 0.0001
         assert eth["limits"]["cost"] == {"min": 5.0, "max": None}  # MIN_NOTIONAL
+
+
+@async_test
+async def test_api_section_when_the_mock_does_not_serve_it_then_404_stays_on_loopback() -> None:
+    async with MockExchange() as mock, ccxt_client(mock) as exchange:
+        outcome = await raised(exchange.sapi_get_capital_config_getall())
+
+        assert outcome is ccxt.ExchangeNotAvailable  # ccxt's 404
+        (record,) = mock.log.records()
+        assert (record.path, record.status) == ("/sapi/v1/capital/config/getall", 404)
+
+
+@async_test
+async def test_server_time_and_ping_when_asked_then_the_mock_clock_answers() -> None:
+    async with (
+        MockExchange(wall_ms=lambda: 1_700_000_000_123) as mock,
+        ccxt_client(mock) as exchange,
+    ):
+        assert await exchange.fetch_time() == 1_700_000_000_123
+        assert await exchange.public_get_ping() == {}
+        assert [r.weight for r in mock.log] == [1, 1]
 
 
 # -- market data ------------------------------------------------------------------------
@@ -286,6 +308,26 @@ async def test_cancel_all_orders_when_some_open_then_all_canceled_in_one_request
         assert len(mock.log.records(CANCEL_ALL)) == 1
         # Binance answers -2011 to a cancel-all with nothing open.
         assert await raised(exchange.cancel_all_orders(BTC)) is ccxt.OrderNotFound
+
+
+@async_test
+async def test_fetch_orders_when_orders_open_closed_and_canceled_then_all_listed() -> None:
+    async with MockExchange() as mock, ccxt_client(mock) as exchange:
+        resting = await exchange.create_order(BTC, "limit", "buy", 0.01, 49000)
+        filled = await exchange.create_order(BTC, "market", "buy", 0.01)
+        cancelled = await exchange.create_order(BTC, "limit", "sell", 0.01, 60000)
+        await exchange.cancel_order(cancelled["id"], BTC)
+
+        orders = await exchange.fetch_orders(BTC)
+        closed = await exchange.fetch_closed_orders(BTC)
+
+        assert [(o["id"], o["status"]) for o in orders] == [
+            (resting["id"], "open"),
+            (filled["id"], "closed"),
+            (cancelled["id"], "canceled"),
+        ]
+        assert [o["id"] for o in closed] == [filled["id"]]
+        assert len(mock.log.records(Endpoint("GET", "/api/v3/allOrders"))) == 2
 
 
 @async_test

@@ -328,6 +328,8 @@ class MockExchange:
         return Reply(status=lost.status, body=f"{lost.status} Server Error", fault="LoseResponse")
 
     def _response(self, answer: Reply) -> web.Response:
+        # Binance counts weight per wall-clock minute; the mock counts per minute of its own
+        # clock since it was made, so a fake clock moves the header's window too.
         minute = self.now() // 60 * 60
         headers = {
             **answer.headers,
