@@ -485,7 +485,7 @@ async def test_too_many_requests_when_armed_for_a_span_then_lifted_when_it_ends(
 async def test_rate_limit_when_over_n_per_second_then_429_until_the_window_moves() -> None:
     clock = FakeClock()
     async with MockExchange(clock=clock) as mock, ccxt_client(mock) as exchange:
-        mock.inject(RateLimit(max_requests=3, window_s=1.0, retry_after_s=1))
+        mock.inject(RateLimit(limit=3, window_s=1.0, retry_after_s=1))
 
         answers = [await exchange.public_get_ping() for _ in range(3)]
         over = await raised(exchange.public_get_ping())
@@ -499,14 +499,14 @@ async def test_rate_limit_when_over_n_per_second_then_429_until_the_window_moves
         assert after == {}
         assert [r.status for r in mock.log] == [200, 200, 200, 429, 200]
         assert [r.fault for r in mock.log][3] == "RateLimit"
-        assert mock.log.max_in_window(1.0) == 4  # the refused request counts, as at Binance
+        assert mock.log.max_in_window(1.0) == 4  # the refused request is logged and counted
 
 
 @async_test
 async def test_rate_limit_when_refusals_repeat_then_418_ban_for_its_span() -> None:
     clock = FakeClock()
     async with MockExchange(clock=clock) as mock, ccxt_client(mock) as exchange:
-        mock.inject(RateLimit(max_requests=1, ban_after=2, ban_s=30.0))
+        mock.inject(RateLimit(limit=1, ban_after=2, ban_s=30.0))
 
         await exchange.public_get_ping()
         refusals = [await raised(exchange.public_get_ping()) for _ in range(3)]
@@ -526,7 +526,7 @@ async def test_rate_limit_when_weighted_then_binance_weights_count() -> None:
     clock = FakeClock()
     async with MockExchange(clock=clock) as mock, ccxt_client(mock) as exchange:
         await exchange.load_markets()  # weight 20
-        mock.inject(RateLimit(max_requests=30, window_s=60.0, weighted=True))
+        mock.inject(RateLimit(limit=30, window_s=60.0, weighted=True))
 
         await exchange.fetch_order_book(BTC)  # 5: 25 used
         await exchange.fetch_ticker(BTC)  # 2: 27 used
@@ -647,8 +647,9 @@ async def test_dropped_connection_when_get_once_then_aiohttp_resends_it_and_ccxt
 
 @async_test
 async def test_slow_response_when_longer_than_ccxt_timeout_then_request_timeout() -> None:
-    async with MockExchange() as mock, ccxt_client(mock, timeout_ms=100) as exchange:
+    async with MockExchange() as mock, ccxt_client(mock) as exchange:
         await exchange.load_markets()
+        exchange.timeout = 100  # ms; the mock answers no sooner than 300 ms
         mock.inject(Slow(delay_s=0.3, endpoint=CREATE_ORDER))
 
         slow = exchange.create_order(BTC, "limit", "buy", 0.01, 49000, {"clientOrderId": "s-1"})

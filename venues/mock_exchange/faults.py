@@ -135,12 +135,13 @@ class PartialCancel(_Scoped):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimit:
     """Answer 429 -1003 (Retry-After ``retry_after_s``) to any request arriving when more
-    than ``max_requests`` requests (or, ``weighted``, that much Binance weight) arrived in
+    than ``limit`` requests (or, ``weighted``, more than ``limit`` Binance weight) arrived in
     the last ``window_s`` seconds, this one included. Every request received counts,
-    refused ones too, as at Binance. After ``ban_after`` refusals the mock answers 418 to
+    refused ones too (the cautious reading of Binance's IP limits). After ``ban_after``
+    refusals the mock answers 418 to
     everything for ``ban_s`` seconds."""
 
-    max_requests: int
+    limit: int
     window_s: float = 1.0
     weighted: bool = False
     retry_after_s: int = 1
@@ -223,7 +224,7 @@ class FaultPlan:
             )
         for limit in self._limits:
             count, weight = used[limit.window_s]
-            if (weight if limit.weighted else count) <= limit.max_requests:
+            if (weight if limit.weighted else count) <= limit.limit:
                 continue
             self._refusals += 1
             if limit.ban_after is not None and self._refusals >= limit.ban_after:
