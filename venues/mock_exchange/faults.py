@@ -138,8 +138,7 @@ class RateLimit:
     than ``limit`` requests (or, ``weighted``, more than ``limit`` Binance weight) arrived in
     the last ``window_s`` seconds, this one included. Every request received counts,
     refused ones too (the cautious reading of Binance's IP limits). After ``ban_after``
-    refusals the mock answers 418 to
-    everything for ``ban_s`` seconds."""
+    refusals the mock answers 418 to everything for ``ban_s`` seconds."""
 
     limit: int
     window_s: float = 1.0
