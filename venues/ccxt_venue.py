@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -90,6 +90,8 @@ class CcxtVenue:
             settings["apiKey"] = config.api_key
         if config.secret:
             settings["secret"] = config.secret
+        if base is not None:
+            settings["timeout_on_exit"] = 0  # plain HTTP on loopback: no TLS shutdown to await
         exchange = exchange_class(settings)
         if config.sandbox:
             exchange.set_sandbox_mode(True)
@@ -179,7 +181,8 @@ class CcxtVenue:
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
         params = {"clientOrderId": client_order_id}
         order = await self._call("cancel", lambda: self.exchange.cancel_order("", symbol, params))
-        return _order_of(order, client_order_id)
+        # ccxt reports the cancel request's own id as clientOrderId: the order is ours
+        return replace(_order_of(order, client_order_id), client_order_id=client_order_id)
 
     async def cancel_all(self, symbol: str | None = None) -> list[VenueOrder]:
         orders = await self._call("cancel", lambda: self.exchange.cancel_all_orders(symbol))
@@ -210,9 +213,13 @@ class CcxtVenue:
 
 
 def _order_of(order: Mapping[str, Any], client_order_id: str | None) -> VenueOrder:
+    info = order.get("info")
+    # After a cancel ccxt's clientOrderId is the cancel's id; binance keeps the order's own
+    # in info.origClientOrderId.
+    original = info.get("origClientOrderId") if isinstance(info, Mapping) else None
     return VenueOrder(
         id=str(order.get("id")),
-        client_order_id=order.get("clientOrderId") or client_order_id,
+        client_order_id=original or order.get("clientOrderId") or client_order_id,
         symbol=str(order.get("symbol")),
         side=str(order.get("side")),
         type=str(order.get("type")),

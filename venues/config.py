@@ -119,7 +119,7 @@ class VenueSettings(BaseModel):
             rate_per_s=self.rate_per_s,
             burst=self.burst,
             headroom_pct=self.headroom_pct,
-            order_rate=None if self.orders_per_second is None else (self.orders_per_second, 1.0),
+            order_rate=_spread(self.orders_per_second),
             timeout_ms=self.timeout_ms,
             options=self.options,
         )
@@ -173,6 +173,14 @@ class RiskctlConfig(BaseSettings):
                 value = str(value)
             out[name] = {"value": value, "source": sources.get(name, "default")}
         return out
+
+
+def _spread(per_second: int | None) -> tuple[int, float] | None:
+    """N orders a second as N/10 per 100 ms: a venue counts arrivals, and a whole second's
+    allowance sent at once arrives as a burst that wire jitter pushes into one second."""
+    if per_second is None:
+        return None
+    return (per_second // 10, 0.1) if per_second >= 10 else (per_second, 1.0)
 
 
 def _venue_shown(venue: VenueSettings, env: Mapping[str, str]) -> dict[str, Any]:

@@ -107,6 +107,7 @@ class OrderGateway:
         self._health = {vid: VenueHealthTracker(vid, clock=clock) for vid in self.venues}
         self._applied_trades: set[str] = set()
         self._requests = 0
+        self._stopped: dict[str, VenueError] = {}  # venue -> the auth error that stopped it
         # The last pre_trade context per (venue, symbol): the account and instrument an exit
         # of the runtime's own is decided with (its market is fetched fresh).
         self._last_context: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -183,6 +184,16 @@ class OrderGateway:
                 {"venue": request.venue},
             )
             return OrderResult("rejected", (decided, refused), cancel_all=followups)
+        stopped = self._stopped.get(request.venue)
+        if stopped is not None:
+            refused = self.runtime.refuse(
+                "order_send",
+                "venue.stopped",
+                f"{request.venue} is stopped after an authentication failure; fix the key"
+                f" and restart: {stopped.message}",
+                {"venue": request.venue},
+            )
+            return OrderResult("rejected", (decided, refused), error=stopped)
         sending = self.runtime.evaluate(
             "order_send", self._send_context(request, now_ms), origin=origin
         )
@@ -219,6 +230,8 @@ class OrderGateway:
                 before_retry=lost_response,
             )
         except VenueError as error:
+            if error.kind is VenueErrorKind.AUTH:
+                self._stopped[request.venue] = error  # never retried, never sent again
             status: SendStatus = "venue_rejected" if _is_refusal(error) else "failed"
             if status == "venue_rejected":
                 self.runtime.order_update(

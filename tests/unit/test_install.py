@@ -106,8 +106,9 @@ def test_the_console_script_is_riskctls_cli() -> None:
 def test_every_subpackage_of_the_folders_is_listed_for_installation() -> None:
     setuptools = PYPROJECT["tool"]["setuptools"]
     on_disk = {"riskctl", "riskctl.venues"} | {
-        "riskctl." + ".".join(init.parent.relative_to(REPO / OLD).parts)
-        for init in (REPO / OLD).glob("*/**/__init__.py")
+        prefix + ".".join(init.parent.relative_to(REPO / folder).parts)
+        for folder, prefix in ((OLD, "riskctl."), (VENUES, "riskctl.venues."))
+        for init in (REPO / folder).glob("*/**/__init__.py")
     }
 
     assert setuptools["package-dir"] == {"riskctl": OLD, "riskctl.venues": VENUES}

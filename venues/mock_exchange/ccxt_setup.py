@@ -27,7 +27,8 @@ codes the mock sends is in the spot-only table, so this changes no exception cla
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+
+from riskctl.venues.base_url import point_urls_at
 
 __all__ = ["SPOT_ONLY_OPTIONS", "point_ccxt_at"]
 
@@ -36,14 +37,6 @@ SPOT_ONLY_OPTIONS: dict[str, Any] = {
     "fetchCurrencies": False,
     "fetchMargins": False,
 }
-
-
-def _rebased(value: Any, base: str) -> Any:
-    if isinstance(value, dict):
-        return {key: _rebased(item, base) for key, item in value.items()}
-    if isinstance(value, str):
-        return base + urlsplit(value).path
-    raise TypeError(f"unexpected ccxt url entry {value!r}")
 
 
 def point_ccxt_at(exchange: Any, base_url: str) -> None:
@@ -55,6 +48,6 @@ def point_ccxt_at(exchange: Any, base_url: str) -> None:
     base = base_url.rstrip("/")
     for section in ("api", "test", "demo", "apiBackup"):
         if isinstance(exchange.urls.get(section), dict):
-            exchange.urls[section] = _rebased(exchange.urls[section], base)
+            exchange.urls[section] = point_urls_at(exchange.urls[section], base)
     for key, value in SPOT_ONLY_OPTIONS.items():
         exchange.options[key] = value
