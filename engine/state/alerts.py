@@ -31,7 +31,7 @@ Decisions written down here (and tested):
   compares the value with ``percent x limit / 100`` computed exactly (no rounding at any
   precision), so an alert at p% of a limit fires exactly as one at the absolute level
   p% x limit would. Events also carry ``of_limit``, ``limit``, the ``level`` of the
-  severity and ``share_pct`` (value / limit x 100, to 4 decimals toward zero: display only).
+  severity and ``share_pct`` (value / limit x 100, to 8 decimals toward zero: display only).
 - ``value`` None changes nothing (a firing alert never resolves silently) and emits one
   ``record`` per run of unknown values, not one per evaluation; so does ``unavailable``.
 - Events are emitted per transition, never per evaluation: no storm.
@@ -68,7 +68,7 @@ Step = tuple["AlertState", tuple[Effect, ...]]
 
 _RANK: dict[Severity, int] = {"warn": 1, "critical": 2}
 _HUNDRED = Decimal(100)
-_SHARE_PLACES = Decimal("0.0001")
+_SHARE_PLACES = Decimal("0.00000001")
 MAX_EXACT_DIGITS = 1000  # far past any bounded level; beyond it a level is refused, not rounded
 
 
@@ -127,13 +127,13 @@ def levels_of(spec: Alert, limit: Decimal | None = None) -> Levels:
         wanted = "needs the limit in force" if limit is None else "takes no limit"
         raise AlertError(f"alert {spec.name!r} {wanted}")
     hysteresis = spec.hysteresis if limit is None else _share(spec.hysteresis, limit)
-    sign = -1 if spec.direction == "above" else 1
+    back = hysteresis.copy_negate() if spec.direction == "above" else hysteresis  # exact
 
     def level(written: Decimal | None) -> Level | None:
         if written is None:
             return None
         at = written if limit is None else _share(written, limit)
-        return Level(at, _exact_sum(at, sign * hysteresis))
+        return Level(at, _exact_sum(at, back))
 
     return Levels(level(spec.warn), level(spec.critical), limit)
 
@@ -204,18 +204,25 @@ def _event(
     if found.limit is not None:
         share = _share_pct(value, found.limit)
         level = found.critical if severity == "critical" else found.warn
-        detail |= {"of_limit": spec.of_limit, "limit": str(found.limit), "share_pct": share}
+        limit = _text(found.limit)
+        detail |= {"of_limit": spec.of_limit, "limit": limit, "share_pct": share}
         if level is not None:
-            detail["level"] = str(level.at)
-        message += f" ({share}% of {spec.of_limit} {found.limit})"
+            detail["level"] = _text(level.at)
+        message += f" ({share}% of {spec.of_limit} {limit})"
     return Effect("alert", spec.name, f"alert:{spec.name}", scope, message, detail)
 
 
+def _text(value: Decimal) -> str:
+    """Exact text without trailing zeros: 80% of 50000 is 40000, not 40000.00."""
+    exact = Context(prec=max(len(value.as_tuple().digits), 1))
+    return format(value.normalize(exact), "f")
+
+
 def _share_pct(value: Decimal, limit: Decimal) -> str:
-    """value / limit x 100 to 4 decimals toward zero, trailing zeros dropped (display only)."""
+    """value / limit x 100 to 8 decimals toward zero, trailing zeros dropped (display only)."""
     context = Context(prec=60, rounding=ROUND_DOWN)
     share = context.divide(context.multiply(value, _HUNDRED), limit)
-    if share.adjusted() > 50:  # past what 4 decimals fit in 60 digits: shown as computed
+    if share.adjusted() > 50:  # past what 8 decimals fit in 60 digits: shown as computed
         return str(share)
     shown = share.quantize(_SHARE_PLACES, rounding=ROUND_DOWN, context=context)
     return format(shown.normalize(context) if shown else Decimal(0), "f")
