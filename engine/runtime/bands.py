@@ -189,7 +189,9 @@ class AlertPart:
             state = self._states.get(k) or thresholds.initial(spec)
             levels = self._levels[stage][index]
             if isinstance(levels, str):
-                after, done = thresholds.unavailable(spec, state, levels)
+                after, done = thresholds.unavailable(
+                    spec, state, levels, record="levels_unavailable"
+                )
             else:
                 after, done = thresholds.observe(spec, state, number, now_ms, levels=levels)
             if after != state:

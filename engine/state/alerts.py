@@ -252,11 +252,14 @@ def _firing(spec: Alert, state: AlertState, value: Decimal, now_ms: int, found: 
     return moved, (_event(spec, moved, value, current, found),)
 
 
-def unavailable(spec: Alert, state: AlertState, why: str) -> Step:
-    """The alert cannot be evaluated now (``why``): nothing changes; recorded once per run."""
+def unavailable(
+    spec: Alert, state: AlertState, why: str, *, record: str = "metric_unavailable"
+) -> Step:
+    """The alert cannot be evaluated now (``why``): nothing changes; ``record`` is written once
+    per run of such evaluations (``levels_unavailable``: no limit in force to be a share of)."""
     if state.unknown:
         return state, ()
-    note = Effect("record", "metric_unavailable", f"alert:{spec.name}", None, why)
+    note = Effect("record", record, f"alert:{spec.name}", None, why)
     return replace(state, unknown=True), (note,)
 
 

@@ -176,7 +176,7 @@ def test_when_no_risk_limits_sets_the_limit_then_the_alert_says_why_once_and_nev
     steps = [buy(runtime, c, "6", T0 + i) for c, i in (("a", 0), ("b", 10), ("c", 20))]
 
     records = [e for s in steps for e in s.effects if e.source == "alert:dd"]
-    assert [(e.kind, e.name) for e in records] == [("record", "metric_unavailable")]
+    assert [(e.kind, e.name) for e in records] == [("record", "levels_unavailable")]
     assert "No max_drawdown is set for the pairs alert dd watches" in records[0].message
     assert runtime.describe()["alerts"]["dd"] == {"status": "inactive", "severity": None}
 
