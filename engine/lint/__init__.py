@@ -7,6 +7,7 @@ reads raw file text, applies inline waivers (:mod:`riskctl.lint.waivers`) and so
 ==================  ============================================================
 ``expressions``     constant conditions, division by a value that can be 0
 ``consistency``     alerts, inventory bands, breakers, duplicate names, shadowed rules
+``shares``          alerts whose levels are percent of a RiskLimits limit (``of_limit``)
 ``scopes``          RiskLimits scopes: duplicates, outside the universe, loosening
 ``coverage``        every traded symbol has order, notional, collar and loss limits
 ``hygiene``         nothing that looks like a credential (raw text of every file)
@@ -22,7 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riskctl.errors import Diagnostic
-from riskctl.lint import changes, consistency, coverage, expressions, hygiene, reach, scopes
+from riskctl.lint import (
+    changes,
+    consistency,
+    coverage,
+    expressions,
+    hygiene,
+    reach,
+    scopes,
+    shares,
+)
 from riskctl.lint.catalog import CATALOG
 from riskctl.lint.waivers import Waivers
 from riskctl.loader import LoadedPolicy, load_documents
@@ -35,6 +45,7 @@ __all__ = ["LintReport", "lint_bundles_of", "lint_paths", "lint_policies", "poli
 _SEMANTIC_CHECKS = (
     expressions.check,
     consistency.check,
+    shares.check,
     scopes.check,
     coverage.check,
     reach.check,

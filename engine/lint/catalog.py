@@ -61,6 +61,9 @@ CATALOG: dict[str, str] = {
     # consistency
     "alert.warn-beyond-critical": "An alert's warn level is past its critical level.",
     "alert.duplicate-name": "Two alerts share a name.",
+    "alert.share-not-positive": "An of_limit alert's warn or critical percent is not above 0.",
+    "alert.limit-unset": "An of_limit alert's limit is set for none of the pairs it watches.",
+    "alert.limit-varies": "An of_limit alert's limit differs across the pairs it watches.",
     "breaker.duplicate-name": "Two circuit breakers share a name.",
     "breaker.cooldown-shorter-than-window": "A breaker cools down before its count window ends.",
     "bands.unordered": "Inventory bands do not strictly increase (they overlap or repeat).",

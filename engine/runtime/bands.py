@@ -4,7 +4,8 @@ Bands read the position the book completed into the context (``position.qty`` at
 ``books.position_qty`` after a fill, ``inventory.position_qty`` at monitor); a
 ``position_ratio`` set divides it by the scope's ``max_position_qty``. The band in force
 sets ``state.block_increasing`` at pre_trade. Alert metrics compile with the rules' code
-generator, one program per stage; a metric that raises is "unavailable" (never a resolve).
+generator, one program per stage; a metric that raises is "unavailable" (never a resolve),
+and so is an ``of_limit`` alert whose limit no RiskLimits sets.
 See ``riskctl.state.bands`` and ``riskctl.state.alerts`` for the machines.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from riskctl.alert_limits import LimitTable
 from riskctl.bundle import PolicyBundle
 from riskctl.context import FillContext, MonitorContext, PreTradeContext
 from riskctl.context.base import StageContext
@@ -129,7 +131,12 @@ class BandPart:
 
 
 class AlertPart:
-    """Every alert of the bundle, one state per alert."""
+    """Every alert of the bundle, one state per alert.
+
+    Levels are computed once from the bundle: an ``of_limit`` alert's from the limit in force
+    for the pairs it watches (``riskctl.alert_limits``), so a changed limit moves them when
+    the runtime is built on the new bundle, with the alert's state carried over.
+    """
 
     machine = "alert"
 
@@ -144,6 +151,10 @@ class AlertPart:
                 stage, [(a.name, a.metric) for a in s], expect=Type.NUMBER, values=True
             )
             for stage, s in self._by_stage.items()
+        }
+        table = LimitTable(bundle.of_kind(RiskLimits) if bundle is not None else ())
+        self._levels = {
+            stage: [_levels(a, table) for a in s] for stage, s in self._by_stage.items()
         }
         self._states: dict[str, thresholds.AlertState] = {}
         self._changed: set[str] = set()
@@ -176,7 +187,13 @@ class AlertPart:
                 number = None
             k = thresholds.key(spec)
             state = self._states.get(k) or thresholds.initial(spec)
-            after, done = thresholds.observe(spec, state, number, now_ms)
+            levels = self._levels[stage][index]
+            if isinstance(levels, str):
+                after, done = thresholds.unavailable(
+                    spec, state, levels, record="levels_unavailable"
+                )
+            else:
+                after, done = thresholds.observe(spec, state, number, now_ms, levels=levels)
             if after != state:
                 self._states[k] = after
                 self._changed.add(k)
@@ -198,3 +215,22 @@ class AlertPart:
                 for k, s in sorted(self._states.items())
             }
         }
+
+
+def _levels(spec: Alert, table: LimitTable) -> thresholds.Levels | str:
+    """The alert's exact levels, or why it cannot be evaluated (no limit, inexact level)."""
+    limit = None
+    in_force = table.for_alert(spec)
+    if in_force is not None:
+        limit = in_force.value()
+        if limit is None:  # lint refuses this bundle; the runtime alerts soonest
+            limit = in_force.soonest(spec.direction)
+        if limit is None:
+            return (
+                f"No {spec.of_limit} is set for the pairs alert {spec.name} watches, so its"
+                " levels (percent of that limit) cannot be computed; it stays as it was."
+            )
+    try:
+        return thresholds.levels_of(spec, limit)
+    except thresholds.AlertError as exc:
+        return f"The levels of alert {spec.name} cannot be computed: {exc}."

@@ -2,7 +2,8 @@
 
 The runtime hands it the ``alert`` effects of a committed transition:
 ``sink.write_alerts(effects, at_ms=now_ms)``. Lines carry ``alert``, ``status``, ``severity``,
-``value`` (exact text), ``labels``, ``channels`` and ``at_ms``. This is the only I/O of the
+``value`` (exact text), ``labels``, ``channels`` and ``at_ms``; an ``of_limit`` alert's also
+``of_limit``, ``limit``, ``level`` and ``share_pct``. This is the only I/O of the
 alert machinery; the machines themselves stay pure.
 """
 
@@ -50,9 +51,13 @@ class JsonlAlertSink:
         self.close()
 
 
+_SHARE_KEYS = ("of_limit", "limit", "level", "share_pct")
+
+
 def _line(effect: Effect, at_ms: int) -> dict[str, Any]:
     detail = effect.as_json().get("detail", {})
-    return {
+    share = {k: detail[k] for k in _SHARE_KEYS if k in detail}
+    return share | {
         "alert": effect.name,
         "source": effect.source,
         "status": detail.get("status"),

@@ -106,3 +106,93 @@ def test_when_an_alert_metric_stays_breached_for_for_ms_then_it_fires_once(tmp_p
     assert [e.detail["status"] for e in fired.effects if e.name == "long"] == ["firing"]
     assert [e for e in again.effects if e.name == "long"] == []
     assert runtime.describe()["alerts"]["long"] == {"status": "firing", "severity": "warn"}
+
+
+# -- alerts at a share of a limit (of_limit) ---------------------------------------------
+
+
+def share_gate(tmp_path: Path, alert: str, *, btc_max_qty: int = 10, store=None) -> StatefulGate:
+    """Limits with max_position_qty 20 by default and ``btc_max_qty`` for BTC/USDT, one alert."""
+    make_gate(
+        tmp_path,
+        {"max_order_qty": 50, "max_position_qty": 20},
+        scoped=(({"symbol": "BTC/USDT"}, {"max_position_qty": btc_max_qty}),),
+    )
+    document = "\n".join(ALERTS.splitlines()[:-1]) + f"\n    - {alert}\n"
+    (tmp_path / "alerts.yaml").write_text(document, encoding="utf-8")
+    return StatefulGate(Gate.from_path(tmp_path), store if store is not None else MemoryStore())
+
+
+BTC_SHARE = (
+    "{name: btc-position, stage: pre_trade, metric: abs(position.qty), scope: {symbol: BTC/USDT},"
+    " of_limit: max_position_qty, warn: 50, critical: 80}"
+)
+
+
+def events(step, name: str) -> list[dict[str, object]]:
+    return [dict(e.detail) for e in step.effects if e.kind == "alert" and e.name == name]
+
+
+def test_when_an_alert_is_a_share_of_a_scoped_limit_then_it_fires_past_that_share(
+    tmp_path: Path,
+) -> None:
+    runtime = share_gate(tmp_path, BTC_SHARE)
+    buy(runtime, "a", "5", T0)
+    at_half = runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 10})  # 5 of 10: 50%
+    buy(runtime, "b", "1", T0 + 20)
+    past = runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 30})  # 6 of 10
+
+    assert events(at_half, "btc-position") == []
+    (fired,) = events(past, "btc-position")
+    assert (fired["status"], fired["severity"], fired["value"]) == ("firing", "warn", "6")
+    assert (fired["limit"], fired["level"], fired["share_pct"]) == ("10", "5", "60")
+
+
+def test_when_the_limit_changes_then_the_unedited_alert_follows_it_with_its_state(
+    tmp_path: Path,
+) -> None:
+    store = MemoryStore()
+    runtime = share_gate(tmp_path, BTC_SHARE, store=store)
+    buy(runtime, "a", "6", T0)
+    runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 10})
+    assert runtime.describe()["alerts"]["btc-position"] == {"status": "firing", "severity": "warn"}
+    alerts_before = (tmp_path / "alerts.yaml").read_text(encoding="utf-8")
+
+    restarted = share_gate(tmp_path, BTC_SHARE, btc_max_qty=7, store=store)  # 6 of 7: 85.7%
+    step = restarted.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 20})
+
+    assert (tmp_path / "alerts.yaml").read_text(encoding="utf-8") == alerts_before
+    (escalated,) = events(step, "btc-position")
+    assert (escalated["severity"], escalated["previous"]) == ("critical", "warn")
+    assert (escalated["limit"], escalated["level"]) == ("7", "5.6")
+    assert escalated["share_pct"] == "85.71428571"
+
+
+def test_when_no_risk_limits_sets_the_limit_then_the_alert_says_why_once_and_never_fires(
+    tmp_path: Path,
+) -> None:
+    alert = "{name: dd, stage: pre_trade, metric: position.qty, of_limit: max_drawdown, warn: 1}"
+    runtime = share_gate(tmp_path, alert)
+    steps = [buy(runtime, c, "6", T0 + i) for c, i in (("a", 0), ("b", 10), ("c", 20))]
+
+    records = [e for s in steps for e in s.effects if e.source == "alert:dd"]
+    assert [(e.kind, e.name) for e in records] == [("record", "levels_unavailable")]
+    assert "No max_drawdown is set for the pairs alert dd watches" in records[0].message
+    assert runtime.describe()["alerts"]["dd"] == {"status": "inactive", "severity": None}
+
+
+def test_when_the_limit_varies_across_the_scope_then_the_runtime_alerts_at_the_smallest(
+    tmp_path: Path,
+) -> None:
+    # BTC/USDT 10, ETH/USDT 20: lint refuses this (alert.limit-varies); the runtime, which
+    # may run it anyway, fails toward alerting.
+    alert = (
+        "{name: any-position, stage: pre_trade, metric: abs(position.qty),"
+        " of_limit: max_position_qty, warn: 50}"
+    )
+    runtime = share_gate(tmp_path, alert)
+    buy(runtime, "a", "6", T0)
+    step = runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 10})
+
+    (fired,) = events(step, "any-position")
+    assert (fired["status"], fired["limit"]) == ("firing", "10")
