@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from riskctl.venues.mock_exchange import (
 from riskctl.venues.retry import Backoff, RetryBudget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "engine"))
-from gatekit import make_gate  # noqa: E402
+from gatekit import make_gate
 
 T0 = 1_700_000_000_000
 
@@ -194,7 +193,7 @@ async def test_when_a_create_answer_is_lost_then_the_retry_leaves_exactly_one_or
 
 @async_test
 async def test_when_the_secret_is_wrong_then_the_venue_stops_without_retrying(tmp_path) -> None:
-    async with MockExchange() as mock, gateway_on(mock, tmp_path, secret="wrong") as gw:
+    async with MockExchange() as mock, gateway_on(mock, tmp_path, secret="wrong") as gw:  # noqa: S106
         first = await gw.submit(context("c-1"))
         assert first.status == "venue_rejected"
         assert first.error is not None
