@@ -1,0 +1,1 @@
+"""Replay: a recorded market session through all six stages under the policies."""
