@@ -71,9 +71,17 @@ class _ExactConstructor(RoundTripConstructor):
 _ExactConstructor.add_constructor("tag:yaml.org,2002:float", _ExactConstructor.construct_yaml_float)
 
 
+def _represent_decimal(representer: Any, value: Decimal) -> Any:
+    """A Decimal written as its exact text (an int or a plain decimal), never via float."""
+    text = format(value, "f")
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return representer.represent_scalar(tag, text)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _ExactConstructor
+    yaml.representer.add_representer(Decimal, _represent_decimal)
     yaml.allow_duplicate_keys = False
     return yaml
 

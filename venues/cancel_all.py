@@ -39,10 +39,12 @@ class CancelAllReport:
     still_open: tuple[str, ...]
     bulk_error: VenueError | None = None
     rounds: int = 0
+    listing_error: VenueError | None = None  # the venue's open orders could not be read
 
     @property
     def complete(self) -> bool:
-        return not self.still_open
+        """Nothing open, as the venue itself last listed it (never assumed from silence)."""
+        return not self.still_open and self.listing_error is None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,8 @@ class CancelAllReport:
             ],
             "still_open": list(self.still_open),
             "bulk_error": None if self.bulk_error is None else self.bulk_error.to_dict(),
+            "listing_error": None if self.listing_error is None else self.listing_error.to_dict(),
+            "complete": self.complete,
             "rounds": self.rounds,
         }
 
@@ -91,9 +95,11 @@ async def cancel_all(
         seen.update((_key(o), o) for o in first)
     bulk = await attempt(lambda: venue.cancel_all(symbol))
     rounds, still = 0, []
+    listing_error: VenueError | None = None
     while True:
         rounds += 1
         listed = await attempt(lambda: venue.fetch_open_orders(symbol))
+        listing_error = listed if isinstance(listed, VenueError) else None
         if isinstance(listed, VenueError):
             still = list(seen.values())  # unknown is open until the venue says otherwise
         else:
@@ -119,6 +125,7 @@ async def cancel_all(
         still_open=tuple(sorted(unconfirmed)),
         bulk_error=bulk if isinstance(bulk, VenueError) else None,
         rounds=rounds,
+        listing_error=listing_error,
     )
 
 

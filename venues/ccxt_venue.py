@@ -17,11 +17,12 @@ import contextvars
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from riskctl.context import Instrument
 from riskctl.venues.base_url import loopback_base, point_urls_at
-from riskctl.venues.errors import translate
+from riskctl.venues.errors import VenueError, VenueErrorKind, translate
 from riskctl.venues.instruments import instrument_from_market
 from riskctl.venues.limiter import VenueLimiter
 from riskctl.venues.records import (
@@ -67,6 +68,9 @@ class CcxtVenue:
         self.exchange = exchange
         self.limiter = limiter
         self._secrets = tuple(s for s in (config.api_key, config.secret) if s)
+        # The symbols "all" means for calls a venue serves per symbol (binance's open orders
+        # and cancel-all): the ones the policies trade here, set by open_gateway.
+        self.symbols: tuple[str, ...] = ()
 
     @classmethod
     def open(cls, config: CcxtVenueConfig) -> CcxtVenue:
@@ -185,16 +189,31 @@ class CcxtVenue:
         return replace(_order_of(order, client_order_id), client_order_id=client_order_id)
 
     async def cancel_all(self, symbol: str | None = None) -> list[VenueOrder]:
-        orders = await self._call("cancel", lambda: self.exchange.cancel_all_orders(symbol))
-        return [_order_of(o, None) for o in orders or [] if isinstance(o, Mapping)]
+        out = []
+        for one in self._each(symbol):
+            try:
+                orders = await self._call("cancel", partial(self.exchange.cancel_all_orders, one))
+            except VenueError as error:
+                if error.kind is VenueErrorKind.ORDER_NOT_FOUND:
+                    continue  # binance answers -2011 when nothing was open: nothing to cancel
+                raise
+            out += [_order_of(o, None) for o in orders or [] if isinstance(o, Mapping)]
+        return out
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        orders = await self._call("query", lambda: self.exchange.fetch_open_orders(symbol))
-        return [_order_of(o, None) for o in orders]
+        out = []
+        for one in self._each(symbol):
+            orders = await self._call("query", partial(self.exchange.fetch_open_orders, one))
+            out += [_order_of(o, None) for o in orders]
+        return out
+
+    def _each(self, symbol: str | None) -> tuple[str | None, ...]:
+        """One symbol, or every symbol traded here (a venue-wide call where there are none)."""
+        if symbol is not None:
+            return (symbol,)
+        return self.symbols or (None,)
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
-        from riskctl.venues.errors import VenueError, VenueErrorKind  # noqa: PLC0415
-
         params = {"clientOrderId": client_order_id}
         try:
             order = await self._call("query", lambda: self.exchange.fetch_order("", symbol, params))

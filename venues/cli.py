@@ -41,6 +41,27 @@ def register(verbs: Any) -> None:
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_show)
 
+    instruments = verbs.add_parser(
+        "instruments",
+        help="write the venue's instrument rules into an Instruments document",
+        description="Instrument data (tick, step, minimums, order types) from a venue.",
+    )
+    instrument_verbs = instruments.add_subparsers(
+        dest="instruments_verb", required=True, metavar="VERB"
+    )
+    pull = instrument_verbs.add_parser(
+        "pull",
+        help="fetch load_markets() and write or update an Instruments file (comments kept)",
+        description="Write or update an Instruments document from the venue's markets.",
+    )
+    _add_config(pull, required=True)
+    pull.add_argument("--venue", required=True, metavar="ID", help="configured venue id")
+    pull.add_argument(
+        "--symbols", nargs="+", metavar="SYMBOL", help="default: what the policies list there"
+    )
+    pull.add_argument("--out", type=Path, metavar="FILE", help="default: POLICIES/instruments.yaml")
+    pull.set_defaults(run=_pull)
+
     for name, helptext, run in (
         ("cancel-all", "cancel every open order on a venue, confirmed", _cancel_all),
         ("reconcile", "compare our orders with the venue's and settle what it can", _reconcile),
@@ -152,6 +173,57 @@ def _with_gateway(args: argparse.Namespace, act: Callable[[Any, int], Any]) -> i
         return 2
     finally:
         runtime.close()
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from riskctl.errors import PolicyLoadError  # noqa: PLC0415
+    from riskctl.kinds import RiskLimits  # noqa: PLC0415
+    from riskctl.venues.ccxt_venue import CcxtVenue  # noqa: PLC0415
+    from riskctl.venues.config import ConfigError  # noqa: PLC0415
+    from riskctl.venues.errors import VenueError  # noqa: PLC0415
+    from riskctl.venues.instruments_file import pull_into  # noqa: PLC0415
+
+    loaded = load(args)
+    if loaded is None:
+        return 2
+    config = loaded[0]
+    runtime = _runtime(config)
+    if runtime is None:
+        return 2
+    bundle = runtime.gate.bundle
+    runtime.close()
+    symbols = args.symbols or sorted(
+        {
+            symbol
+            for document in (bundle.of_kind(RiskLimits) if bundle is not None else ())
+            for account in document.spec.venues
+            if account.venue == args.venue
+            for symbol in account.symbols
+        }
+    )
+    out = args.out or config.policies / "instruments.yaml"
+
+    async def fetch() -> Any:
+        venue = CcxtVenue.open(config.venue(args.venue).ccxt_config())
+        try:
+            return await venue.load_instruments()
+        finally:
+            await venue.close()
+
+    try:
+        listed = asyncio.run(fetch())
+        changed, added = pull_into(out, args.venue, listed, symbols)
+    except (ConfigError, PolicyLoadError) as exc:
+        print_problems(exc.diagnostics)
+        return 2
+    except VenueError as exc:
+        print(f"riskctl: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"riskctl: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{out}: {changed} updated, {added} added, for {args.venue} {' '.join(symbols)}")
+    return 0
 
 
 def _cancel_all(args: argparse.Namespace) -> int:

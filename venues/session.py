@@ -22,7 +22,7 @@ from riskctl.venues.config import ConfigError, RiskctlConfig
 from riskctl.venues.gateway import OrderGateway
 from riskctl.venues.venue import Venue
 
-__all__ = ["check_symbols", "open_gateway"]
+__all__ = ["check_symbols", "open_gateway", "policy_symbols"]
 
 
 def check_symbols(
@@ -58,6 +58,17 @@ def check_symbols(
     return problems
 
 
+def policy_symbols(runtime: StatefulGate, venue_id: str) -> tuple[str, ...]:
+    """Every symbol a RiskLimits document lists for ``venue_id``."""
+    bundle = runtime.gate.bundle
+    documents = bundle.of_kind(RiskLimits) if bundle is not None else ()
+    return tuple(
+        sorted(
+            {s for d in documents for a in d.spec.venues if a.venue == venue_id for s in a.symbols}
+        )
+    )
+
+
 @asynccontextmanager
 async def open_gateway(
     config: RiskctlConfig,
@@ -77,6 +88,8 @@ async def open_gateway(
         for venue_id, venue in opened.items():
             instruments[venue_id] = await venue.load_instruments()
             problems += check_symbols(runtime, venue_id, instruments[venue_id])
+            if isinstance(venue, CcxtVenue):
+                venue.symbols = policy_symbols(runtime, venue_id)
         if problems:
             raise ConfigError(problems)
         gateway = OrderGateway(

@@ -199,3 +199,14 @@ def test_when_the_venue_is_down_then_reconcile_changes_nothing_and_says_so(tmp_p
     assert not report.clean
     assert report.mismatches[0].kind == "venue_unreachable"
     assert open_ids(gw) == ["c-1"]
+
+
+def test_when_the_venue_cannot_list_open_orders_then_cancel_all_never_claims_complete(
+    tmp_path,
+) -> None:
+    gw, paper, _ = gateway(tmp_path, cancel_deadline_s=1.0)
+    paper.fail_next(VenueError(VenueErrorKind.UNAVAILABLE, "binance", "503"), count=1000)
+    report = run(gw.cancel_all("binance"))
+    assert report.listing_error is not None
+    assert not report.complete
+    assert report.to_json()["complete"] is False

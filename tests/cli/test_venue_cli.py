@@ -1,0 +1,160 @@
+"""Venue commands as operators run them: real subprocesses, the real ccxt client, the mock
+exchange on 127.0.0.1. Keys come from the environment and never appear in any output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from riskctl.venues.mock_exchange import DEFAULT_API_SECRET, MockExchange
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from mock_fixtures import ccxt_client
+
+REPO = Path(__file__).resolve().parents[2]
+RISKCTL = Path(sys.executable).parent / "riskctl"
+KEY_ENV, SECRET_ENV = "TEST_BINANCE_KEY", "TEST_BINANCE_SECRET"
+
+
+@pytest.fixture
+def mock():
+    with MockExchange() as running:
+        yield running
+
+
+def config_file(tmp_path: Path, mock: MockExchange, **extra: str) -> Path:
+    lines = [
+        "# riskctl runtime config (test)",
+        f"policies: {REPO / 'policies'}",
+        "memory: true",
+        "venues:",
+        "  - id: binance",
+        "    exchange: binance",
+        f"    base_url: {mock.url}",
+        f"    api_key_env: {KEY_ENV}",
+        f"    secret_env: {SECRET_ENV}",
+        "    options: {fetchMarkets: {types: [spot]}, fetchCurrencies: false, fetchMargins: false}",
+        *(f"{k}: {v}" for k, v in extra.items()),
+    ]
+    path = tmp_path / "riskctl.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def riskctl(mock: MockExchange, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, KEY_ENV: mock.api_key, SECRET_ENV: DEFAULT_API_SECRET, **env}
+    done = subprocess.run(
+        [str(RISKCTL), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environ,
+    )
+    assert "Traceback" not in done.stderr + done.stdout
+    assert DEFAULT_API_SECRET not in done.stderr + done.stdout
+    assert mock.api_key not in done.stderr + done.stdout
+    return done
+
+
+def place(mock: MockExchange, *prices: str) -> None:
+    async def go() -> None:
+        async with ccxt_client(mock) as exchange:
+            for n, price in enumerate(prices):
+                params = {"clientOrderId": f"left-{n}"}
+                await exchange.create_order("BTC/USDT", "limit", "buy", 0.001, price, params)
+
+    asyncio.run(go())
+
+
+def test_config_show_sources_when_env_overrides_the_file_then_it_says_so(tmp_path, mock) -> None:
+    cfg = config_file(tmp_path, mock, cancel_deadline_s="3")
+    done = riskctl(
+        mock, "config", "show", "--config", cfg, "--sources", "--format", "json",
+        RISKCTL_CANCEL_DEADLINE_S="7",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["cancel_deadline_s"] == {
+        "value": 7.0,
+        "source": "environment (RISKCTL_CANCEL_DEADLINE_S)",
+    }
+    assert shown["memory"]["source"] == f"file ({cfg})"
+    assert shown["venues"]["value"][0]["api_key_env"] == f"{KEY_ENV} (set)"
+
+
+def test_config_with_a_remote_base_url_is_refused_with_its_line(tmp_path, mock) -> None:
+    cfg = config_file(tmp_path, mock)
+    cfg.write_text(cfg.read_text().replace(mock.url, "https://api.example.com"))
+    done = riskctl(mock, "config", "show", "--config", cfg)
+    assert done.returncode == 2
+    assert f"{cfg}:7:" in done.stderr
+    assert "only http://127.0.0.1:PORT" in done.stderr
+
+
+def test_cancel_all_when_orders_are_open_then_none_remain_and_exit_0(tmp_path, mock) -> None:
+    place(mock, "40000", "40001")
+    done = riskctl(
+        mock, "cancel-all", "--config", config_file(tmp_path, mock), "--venue", "binance",
+        "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert sorted(report["requested"]) == ["left-0", "left-1"]
+    assert sorted(report["confirmed_canceled"]) == ["left-0", "left-1"]
+    assert report["still_open"] == []
+    assert mock.open_orders() == []
+
+
+def test_reconcile_when_the_venue_holds_orders_we_do_not_know_then_exit_1(tmp_path, mock) -> None:
+    place(mock, "40000")
+    done = riskctl(
+        mock, "reconcile", "--config", config_file(tmp_path, mock), "--venue", "binance",
+        "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert [m["kind"] for m in report["mismatches"]] == ["orphan_at_venue"]
+
+
+def test_a_missing_key_variable_is_named_and_nothing_is_sent(tmp_path, mock) -> None:
+    environ = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    done = subprocess.run(
+        [str(RISKCTL), "cancel-all", "--config", str(config_file(tmp_path, mock)),
+         "--venue", "binance"],
+        capture_output=True, text=True, timeout=60, check=False, env=environ,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"api_key_env names {KEY_ENV}, which is not set" in done.stderr
+    assert not mock.log.snapshot()
+
+
+def test_instruments_pull_when_the_file_has_comments_then_they_survive(tmp_path, mock) -> None:
+    out = tmp_path / "instruments.yaml"
+    cfg = config_file(tmp_path, mock)
+    first = riskctl(mock, "instruments", "pull", "--config", cfg, "--venue", "binance",
+                    "--out", out)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "0 updated, 2 added" in first.stdout
+    text = out.read_text()
+    assert "price_increment: 0.01" in text  # exact decimals, never 1e-05 or 0.0
+    assert "qty_increment: 0.00001" in text
+    edited = text.replace("min_notional: 5", "min_notional: 7  # a stale hand edit", 1)
+    out.write_text("# desk note: keep me\n" + edited)
+    again = riskctl(mock, "instruments", "pull", "--config", cfg, "--venue", "binance",
+                    "--out", out)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "1 updated, 0 added" in again.stdout
+    final = out.read_text()
+    assert final.startswith("# desk note: keep me\n")
+    assert "min_notional: 5" in final
+    assert "version: 2" in final
+    lint = subprocess.run([str(RISKCTL), "lint", str(out)], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
