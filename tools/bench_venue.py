@@ -176,9 +176,21 @@ async def layers(gate: Gate, n: int) -> dict[str, float]:
     return out
 
 
-async def accuracy(gate: Gate, n: int, per_second: int) -> tuple[int, float]:
+def most_in_a_second(times: list[float]) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def accuracy(gate: Gate, n: int, per_second: int) -> tuple[int, int, float]:
     funded = {"USDT": Decimal(10**9), "BTC": Decimal(10**5)}
-    async with MockExchange(balances=funded) as mock:
+    # The mock serves from its own thread and loop, so its clock reads arrivals, not the
+    # moments the client's loop let it run.
+    with MockExchange(balances=funded) as mock:
         config = CcxtVenueConfig(
             venue_id="binance",
             exchange="binance",
@@ -195,6 +207,15 @@ async def accuracy(gate: Gate, n: int, per_second: int) -> tuple[int, float]:
             {"binance": adapter},
             instruments={"binance": instruments},
         )
+        granted: list[float] = []
+        acquire = adapter.limiter.acquire
+
+        async def timed_acquire(cost: float = 1.0, lane: Any = "order") -> None:
+            await acquire(cost, lane)
+            if lane == "order":
+                granted.append(time.monotonic())
+
+        adapter.limiter.acquire = timed_acquire  # type: ignore[method-assign]
         try:
             start = time.perf_counter()
             results = await asyncio.gather(*(gateway.submit(context(i)) for i in range(n)))
@@ -203,7 +224,7 @@ async def accuracy(gate: Gate, n: int, per_second: int) -> tuple[int, float]:
             await adapter.close()
         failed = [r.venue_json() for r in results if r.status != "sent"]
         assert not failed, failed[:3]
-        return mock.log.max_in_window(1.0, endpoint=CREATE_ORDER), took
+        return most_in_a_second(granted), mock.log.max_in_window(1.0, endpoint=CREATE_ORDER), took
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,12 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, us in best.items():
         own = f"{us - base:.1f} µs" if name.startswith("gateway") else ""
         print(f"| {name} | {us:.1f} | {1e6 / us:,.0f} | {own} |")
-    seen, took = asyncio.run(accuracy(gate, args.flood, args.rate))
+    granted, seen, took = asyncio.run(accuracy(gate, args.flood, args.rate))
     print()
     print(
         f"limiter: {args.flood} orders at {args.rate}/s configured (enforced as"
-        f" {order_rate_for(args.rate)}): the mock saw at most {seen} in any second of its clock;"
-        f" {max(0, seen - args.rate)} over the configured rate; took {took:.2f} s"
+        f" {order_rate_for(args.rate)}), {took:.2f} s: at most {granted} granted in any"
+        f" second ({max(0, granted - args.rate)} over the rate); at most {seen} arrived at"
+        f" the mock in any second of its clock (arrival jitter: keep headroom under the"
+        f" venue's limit)"
     )
     return 0
 
