@@ -29,6 +29,7 @@ from riskctl.atomic import write_text_atomic
 from riskctl.context import CONTEXTS
 from riskctl.kinds import KINDS, any_policy_adapter
 from riskctl.policytest.schema import policy_test_schema
+from riskctl.session.schema import session_line_schema
 
 __all__ = [
     "EXTRA_KEYWORDS",
@@ -42,6 +43,7 @@ __all__ = [
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://riskctl.dev/schemas/"
 POLICY_TEST_SCHEMA = "policy-test.schema.json"
+SESSION_EVENT_SCHEMA = "session-event.schema.json"
 
 
 def file_name(kind: str) -> str:
@@ -50,7 +52,8 @@ def file_name(kind: str) -> str:
 
 
 def generate_schemas() -> dict[str, str]:
-    """File name -> schema text for every kind, the union, the contexts and policy tests."""
+    """File name -> schema text for every kind, the union, the contexts, policy tests and
+    session lines."""
     out: dict[str, dict[str, Any]] = {}
     for kind, model in KINDS.items():
         out[file_name(kind)] = _model_schema(model, title=kind)
@@ -60,6 +63,9 @@ def generate_schemas() -> dict[str, str]:
         name = f"context-{stage.replace('_', '-')}.schema.json"
         out[name] = _model_schema(context, title=context.__name__, name=name)
     out[POLICY_TEST_SCHEMA] = _finish(policy_test_schema(), POLICY_TEST_SCHEMA, "PolicyTest")
+    out[SESSION_EVENT_SCHEMA] = _finish(
+        session_line_schema(), SESSION_EVENT_SCHEMA, "riskctl session line"
+    )
     return {
         name: json.dumps(schema, indent=2, sort_keys=True) + "\n" for name, schema in out.items()
     }
