@@ -27,6 +27,9 @@ __all__ = ["register"]
 
 
 def register(verbs: Any) -> None:
+    from riskctl.venues.replay import command as replay  # noqa: PLC0415  # light: no ccxt
+
+    replay.register(verbs)
     config = verbs.add_parser(
         "config",
         help="show the effective runtime configuration",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -40,6 +41,7 @@ from riskctl.venues.venue import Venue
 __all__ = ["OrderGateway", "OrderResult", "SendStatus"]
 
 T = TypeVar("T")
+MAX_TRADES = 100_000
 SendStatus = Literal["rejected", "sent", "venue_rejected", "failed"]
 
 
@@ -105,7 +107,10 @@ class OrderGateway:
         self._sleep = sleep
         self._wall_ms = wall_ms
         self._health = {vid: VenueHealthTracker(vid, clock=clock) for vid in self.venues}
+        # Trade ids this gateway applied, the newest MAX_TRADES (the runtime remembers its
+        # own too): bounded, so a long session does not grow memory.
         self._applied_trades: set[str] = set()
+        self._applied_order: deque[str] = deque()
         self._requests = 0
         self._stopped: dict[str, VenueError] = {}  # venue -> the auth error that stopped it
         # The last pre_trade context per (venue, symbol): the account and instrument an exit
@@ -318,6 +323,9 @@ class OrderGateway:
             if key in self._applied_trades:
                 continue
             self._applied_trades.add(key)
+            self._applied_order.append(key)
+            if len(self._applied_order) > MAX_TRADES:
+                self._applied_trades.discard(self._applied_order.popleft())
             steps.append(self.runtime.evaluate("fill", _fill_context(venue_id, trade, now_ms)))
         return tuple(steps)
 

@@ -51,6 +51,7 @@ class PaperVenue:
         self._trades: list[VenueTrade] = []
         self._faults: deque[VenueError] = deque()
         self._lose = 0
+        self._down = False
         self._now_ms = 0
         self._ids = 0
         self.requests: list[tuple[int, str, str]] = []  # (now_ms, call, symbol): what was sent
@@ -73,6 +74,31 @@ class PaperVenue:
     def fail_next(self, error: VenueError, count: int = 1) -> None:
         """The next ``count`` requests fail with ``error`` (and reach nothing)."""
         self._faults.extend([error] * count)
+
+    def set_outage(self, down: bool) -> None:
+        """While down, every request fails as unavailable (a venue outage) and reaches nothing."""
+        self._down = down
+
+    def reserved(self, asset: str) -> Decimal:
+        """What open orders hold of ``asset``: the quote of buys, the base of sells."""
+        held = ZERO
+        for resting in self._orders.values():
+            order = resting.order
+            if not order.is_open:
+                continue
+            base, _, quote = order.symbol.partition("/")
+            left = order.qty - order.filled_qty
+            if order.side == "buy" and quote.partition(":")[0] == asset:
+                held += left * (order.price or ZERO)
+            elif order.side == "sell" and base == asset:
+                held += left
+        return held
+
+    def set_balance(self, asset: str, total: Decimal) -> None:
+        self._balances[asset] = total
+
+    def balance(self, asset: str) -> Decimal:
+        return self._balances.get(asset, ZERO)
 
     def lose_next_response(self, count: int = 1) -> None:
         """The next ``count`` creates reach the book but their answers are lost on the wire."""
@@ -176,6 +202,8 @@ class PaperVenue:
     # -- matching ----------------------------------------------------------------------------
 
     def _request(self, call: str, symbol: str) -> None:
+        if self._down:
+            raise self._error(VenueErrorKind.UNAVAILABLE, "the venue is down (an outage)")
         if self._faults:
             raise self._faults.popleft()
         self.requests.append((self._now_ms, call, symbol))
