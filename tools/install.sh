@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install riskctl from the hash-pinned lock file. Idempotent.
 # Regenerate the lock after changing pyproject.toml dependencies:
-#   uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+#   uv pip compile pyproject.toml --extra dev --extra report --generate-hashes --python-version 3.11 -o requirements.lock
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}

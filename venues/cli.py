@@ -35,13 +35,17 @@ def register(verbs: Any) -> None:
         help="show the effective runtime configuration",
         description="Runtime configuration: venues, state store, sinks (not policies).",
     )
-    config_verbs = config.add_subparsers(dest="config_verb", required=True, metavar="VERB")
+    config_verbs = config.add_subparsers(
+        dest="config_verb", required=True, metavar="VERB", help="what to do"
+    )
     show = config_verbs.add_parser(
         "show", help="print every effective value", description="Print the configuration."
     )
     _add_config(show, required=False)
     show.add_argument("--sources", action="store_true", help="say which source gave each value")
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
     show.set_defaults(run=_show)
 
     instruments = verbs.add_parser(
@@ -50,7 +54,7 @@ def register(verbs: Any) -> None:
         description="Instrument data (tick, step, minimums, order types) from a venue.",
     )
     instrument_verbs = instruments.add_subparsers(
-        dest="instruments_verb", required=True, metavar="VERB"
+        dest="instruments_verb", required=True, metavar="VERB", help="what to do"
     )
     pull = instrument_verbs.add_parser(
         "pull",
@@ -74,7 +78,12 @@ def register(verbs: Any) -> None:
         parser.add_argument("--venue", required=True, metavar="ID", help="configured venue id")
         if name == "cancel-all":
             parser.add_argument("--symbol", metavar="SYMBOL", help="only this symbol")
-        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="output format (default text)",
+        )
         parser.set_defaults(run=run)
 
 

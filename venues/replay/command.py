@@ -42,7 +42,9 @@ def register(verbs: Any) -> None:
     parser.add_argument(
         "--compare", type=Path, metavar="OTHER_DIR", help="replay again under other policies"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
     parser.add_argument(
         "--strict", action="store_true", help="stop with exit 2 at the first malformed line"
     )
