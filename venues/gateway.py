@@ -170,42 +170,69 @@ class OrderGateway:
         followups = await self._carry_out(decided, now_ms)
         if not decided.decision.allowed or not isinstance(order, Mapping):
             return OrderResult("rejected", (decided,), cancel_all=followups)
+        refused = self._refusal(order)
+        if refused is not None:
+            return self._not_sent(order, decided, refused, now_ms, followups)
+        request = _request_of({**order, **decided.decision.modifications})
+        venue = self.venues[request.venue]
+        sending = self.runtime.evaluate(
+            "order_send", self._send_context(request, now_ms), origin=origin
+        )
+        if not sending.decision.allowed:
+            return self._not_sent(order, decided, sending, now_ms, followups)
+        result = await self._create(venue, request, (decided, sending), now_ms)
+        return replace(result, cancel_all=followups) if followups else result
+
+    def _refusal(self, order: Mapping[str, Any]) -> Step | None:
+        """The gateway's own refusal of an order the gate allowed, if any."""
+        venue_id = str(order.get("venue"))
         if order.get("action", "new") != "new" or order.get("qty") is None:
-            refused = self.runtime.refuse(
+            return self.runtime.refuse(
                 "order_send",
                 "gateway.unsupported",
                 "the gateway sends new orders sized in base units (qty) and cancels;"
                 " amends and quote-sized orders are not sent",
                 {"action": order.get("action", "new")},
             )
-            return OrderResult("rejected", (decided, refused), cancel_all=followups)
-        request = _request_of({**order, **decided.decision.modifications})
-        venue = self.venues.get(request.venue)
-        if venue is None:
-            refused = self.runtime.refuse(
+        if venue_id not in self.venues:
+            return self.runtime.refuse(
                 "order_send",
                 "gateway.unknown-venue",
-                f"no venue {request.venue!r} is configured; configured: {sorted(self.venues)}",
-                {"venue": request.venue},
+                f"no venue {venue_id!r} is configured; configured: {sorted(self.venues)}",
+                {"venue": venue_id},
             )
-            return OrderResult("rejected", (decided, refused), cancel_all=followups)
-        stopped = self._stopped.get(request.venue)
+        stopped = self._stopped.get(venue_id)
         if stopped is not None:
-            refused = self.runtime.refuse(
+            return self.runtime.refuse(
                 "order_send",
                 "venue.stopped",
-                f"{request.venue} is stopped after an authentication failure; fix the key"
+                f"{venue_id} is stopped after an authentication failure; fix the key"
                 f" and restart: {stopped.message}",
-                {"venue": request.venue},
+                {"venue": venue_id},
             )
-            return OrderResult("rejected", (decided, refused), error=stopped)
-        sending = self.runtime.evaluate(
-            "order_send", self._send_context(request, now_ms), origin=origin
+        return None
+
+    def _not_sent(
+        self,
+        order: Mapping[str, Any],
+        decided: Step,
+        refused: Step,
+        now_ms: int,
+        followups: tuple[CancelAllReport, ...],
+    ) -> OrderResult:
+        """An order the gate allowed but that never left: the runtime closes it (it holds
+        no slot at the venue, and a strategy must not cancel it forever)."""
+        hits = refused.decision.hits
+        reason = f"not sent: {hits[0].code if hits else 'refused'}"
+        self.runtime.order_update(
+            str(order.get("venue")),
+            str(order.get("client_order_id")),
+            "rejected",
+            now_ms=now_ms,
+            reason=reason,
         )
-        if not sending.decision.allowed:
-            return OrderResult("rejected", (decided, sending), cancel_all=followups)
-        result = await self._create(venue, request, (decided, sending), now_ms)
-        return replace(result, cancel_all=followups) if followups else result
+        stopped = self._stopped.get(str(order.get("venue")))
+        return OrderResult("rejected", (decided, refused), error=stopped, cancel_all=followups)
 
     async def _create(
         self, venue: Venue, request: OrderRequest, steps: tuple[Step, ...], now_ms: int
@@ -287,8 +314,18 @@ class OrderGateway:
         except VenueError as error:
             if error.kind is not VenueErrorKind.ORDER_NOT_FOUND:
                 return OrderResult("failed", (sending,), error=error)
-            found = await self._lookup(venue, symbol, client_order_id)
-            if found is None or found.is_open:
+            try:
+                found = await venue.fetch_order(symbol, client_order_id)
+            except VenueError:
+                return OrderResult("failed", (sending,), error=error)  # unknown: keep it open
+            if found is None:
+                # The venue has no such order, open or closed: by its own records it holds
+                # no slot there, so it is closed here (rejected: it never stood).
+                self.runtime.order_update(
+                    venue_id, client_order_id, "rejected", now_ms=at, reason="unknown at venue"
+                )
+                return OrderResult("venue_rejected", (sending,), error=error)
+            if found.is_open:
                 return OrderResult("failed", (sending,), error=error)
             canceled = found  # it ended before the cancel: learn how, do not assume
         self.runtime.order_update(venue_id, client_order_id, canceled.status, now_ms=at)

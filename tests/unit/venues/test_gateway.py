@@ -210,3 +210,25 @@ def test_when_the_venue_cannot_list_open_orders_then_cancel_all_never_claims_com
     assert report.listing_error is not None
     assert not report.complete
     assert report.to_json()["complete"] is False
+
+
+def test_when_order_send_refuses_an_allowed_order_then_the_runtime_closes_it(tmp_path) -> None:
+    gw, paper, _ = gateway(tmp_path)
+    gw._stopped["binance"] = VenueError(VenueErrorKind.AUTH, "binance", "bad key")
+    result = run(gw.submit(order("c-1")))
+    assert result.status == "rejected"
+    assert open_ids(gw) == []  # never sent: no slot at the venue, nothing to cancel forever
+    assert creates(paper) == 0
+
+
+def test_when_the_venue_has_no_such_order_then_a_cancel_closes_it_here(tmp_path) -> None:
+    gw, paper, _ = gateway(tmp_path)
+    paper.fail_next(VenueError(VenueErrorKind.UNAVAILABLE, "binance", "503"), count=5)
+    failed = run(gw.submit(order("c-1")))  # every attempt and lookup fails: fate unknown
+    assert failed.status == "failed"
+    assert open_ids(gw) == ["c-1"]  # unknown is kept open, never assumed gone
+    result = run(gw.cancel("binance", "BTC/USDT", "c-1"))
+    assert result.status == "venue_rejected"  # the venue has no record of it at all
+    assert result.error is not None
+    assert result.error.kind is VenueErrorKind.ORDER_NOT_FOUND
+    assert open_ids(gw) == []
