@@ -33,6 +33,7 @@ __all__ = ["BookPart"]
 
 SESSION = "session"
 ZERO = Decimal(0)
+_FLAT = positions.PositionState()
 
 
 class BookPart:
@@ -49,6 +50,7 @@ class BookPart:
         self._session: pnl.SessionPnl | None = None
         self._marks: dict[Scope, Decimal] = {}
         self._changed: set[str] = set()
+        self._grouped: set[str] = set()  # venues whose orders include a basket's legs
         self._pending_fill: book.FillResult | None = None
 
     # -- rows ------------------------------------------------------------------------------
@@ -64,6 +66,9 @@ class BookPart:
                 self._orders[rest] = decode(orders.OrdersState, text)
             elif key == SESSION:
                 self._session = decode(pnl.SessionPnl, text)
+        self._grouped = set()
+        for venue, state in self._orders.items():
+            self._note_groups(venue, state)
         self._changed.clear()
 
     def dirty(self) -> dict[str, Any]:
@@ -81,17 +86,26 @@ class BookPart:
         return out
 
     def _set_position(self, scope: Scope, value: positions.PositionState) -> None:
-        if self._positions.get(scope) != value:
+        before = self._positions.get(scope)
+        if before is not value and before != value:
             self._positions[scope] = value
             self._changed.add(f"position:{scope[0]}:{scope[1]}")
 
     def _set_orders(self, venue: str, value: orders.OrdersState) -> None:
-        if self._orders.get(venue) != value:
+        before = self._orders.get(venue)
+        if before is not value and before != value:
             self._orders[venue] = value
             self._changed.add(f"orders:{venue}")
+            self._note_groups(venue, value)
+
+    def _note_groups(self, venue: str, value: orders.OrdersState) -> None:
+        if any(o.group is not None for o in value.orders):
+            self._grouped.add(venue)
+        else:
+            self._grouped.discard(venue)
 
     def _set_session(self, value: pnl.SessionPnl) -> None:
-        if value != self._session:
+        if value is not self._session and value != self._session:
             self._session = value
             self._changed.add(SESSION)
 
@@ -99,9 +113,14 @@ class BookPart:
 
     def tick(self, now_ms: int) -> list[Effect]:
         effects: list[Effect] = []
+        if not self._grouped:  # only accounts with basket legs can be legged
+            return effects
         for venue, state in list(self._orders.items()):
+            if venue not in self._grouped:
+                continue
             after, done = orders.leg_effects(state, self._orders_cfg, now_ms)
-            self._set_orders(venue, after)
+            if after is not state:
+                self._set_orders(venue, after)
             effects += done
         return effects
 
@@ -119,27 +138,26 @@ class BookPart:
         venue_orders = self._orders.get(scope[0], orders.OrdersState())
         if self.book_of_record and self._session is not None:
             fields = book.account_fields(self._session, venue_orders, self._session_cfg, now_ms)
-            for name, value in fields.items():
-                completion.set(f"account.{name}", value)
+            completion.update("account", fields)
         elif stage == "pre_trade":
-            completion.set("account.open_orders", orders.open_orders(venue_orders))
-            completion.set(
-                "account.orders_last_second",
-                orders.orders_in_window(venue_orders, orders.SECOND_MS, now_ms),
+            completion.update(
+                "account",
+                {
+                    "open_orders": orders.open_orders(venue_orders),
+                    "orders_last_second": orders.orders_in_window(
+                        venue_orders, orders.SECOND_MS, now_ms
+                    ),
+                },
             )
         if not self.book_of_record:
             return
-        position = self._positions.get(scope, positions.PositionState())
+        position = self._positions.get(scope, _FLAT)
         if stage == "pre_trade":
-            for field, shown in book.position_fields(position).items():
-                completion.set(f"position.{field}", shown)
+            completion.update("position", book.position_fields(position))
         else:
             completion.set("inventory.position_qty", position.qty)
             if self._session is not None:
-                for name, value in book.pnl_fields(
-                    self._session, self._session_cfg, now_ms
-                ).items():
-                    completion.set(f"pnl.{name}", value)
+                completion.update("pnl", book.pnl_fields(self._session, self._session_cfg, now_ms))
 
     def _start_session(self, completion: Completion, now_ms: int) -> None:
         if self._session is not None:

@@ -28,8 +28,8 @@ from riskctl.state.store import (
     NewRecord,
     RowKey,
     Snapshot,
-    canonical_body,
     chain_hash,
+    record_text,
 )
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "SqliteStore"]
@@ -129,7 +129,7 @@ class SqliteStore:
     def commit(
         self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
-        texts = [canonical_body(r.body) for r in records]  # encoding fails before BEGIN
+        texts = [record_text(r) for r in records]  # encoding fails before BEGIN
         upserts = [(m, k, v) for (m, k), v in rows.items() if v is not None]
         deletes = [(m, k) for (m, k), v in rows.items() if v is None]
         committed: list[AuditRecord] = []

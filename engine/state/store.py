@@ -34,6 +34,7 @@ __all__ = [
     "Snapshot",
     "StateStore",
     "chain_hash",
+    "record_text",
 ]
 
 RowKey = tuple[str, str]  # (machine, key)
@@ -55,11 +56,18 @@ class Control:
 
 @dataclass(frozen=True, slots=True)
 class NewRecord:
-    """An audit record before the store numbers and chains it."""
+    """An audit record before the store numbers and chains it.
+
+    ``text`` is the body's canonical JSON when the caller already made it with
+    :func:`record_text` (the runtime does, per decision, so a batch of decisions commits
+    without encoding anything twice and a body that cannot be stored fails its decision
+    alone); None lets the store encode it.
+    """
 
     at_ms: int
     kind: str  # "decision", "control", "effect", "disagreement"
     body: Mapping[str, Any]  # JSON-able
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,17 @@ def canonical_body(body: Mapping[str, Any]) -> str:
 
 
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+_INT64 = 1 << 63  # SQLite integers are signed 64-bit; every store keeps to that
+
+
+def record_text(record: NewRecord) -> str:
+    """The canonical body text a store hashes and keeps for ``record``; raises ValueError
+    (a time that no store can keep) or TypeError (a body that is not JSON data)."""
+    if not -_INT64 <= record.at_ms < _INT64:
+        raise ValueError("the record time (now_ms) does not fit in a signed 64-bit integer")
+    return record.text if record.text is not None else canonical_body(record.body)
 
 
 def _text(value: Any) -> Any:
