@@ -138,11 +138,15 @@ def serve(
                 decide_line(batch, *waiting)
                 if time.perf_counter() >= deadline:
                     break
-        for step in batch.steps:  # committed: each answer is durable before it is written
-            if sink is not None:  # an alert sent is an alert kept
-                sink.write_alerts(step.effects, at_ms=step.now_ms)
-            _write(step, out)
+        # Committed: every answer is durable before it is written. All of a batch's answers
+        # go out in one write, so a crash between the commit and the answers is as short
+        # as it can be (it leaves committed lines unanswered: see the module docstring).
+        steps = batch.steps
+        out.write("".join([_line(step) for step in steps]))
         out.flush()
+        if sink is not None:  # after the commit: an alert sent is an alert kept
+            for step in steps:
+                sink.write_alerts(step.effects, at_ms=step.now_ms)
 
 
 def decide_line(batch: Batch, line: str | bytes, number: int) -> None:
@@ -179,13 +183,13 @@ def _shape_problem(item: Any) -> str | None:
     return None
 
 
-def _write(step: Step, out: TextIO) -> None:
+def _line(step: Step) -> str:
     data = step.to_json()
     try:
         text = orjson.dumps(data, default=str).decode()
     except orjson.JSONEncodeError:  # an int beyond 64 bits: the json module takes any int
         text = json.dumps(data, default=str, separators=(",", ":"))
-    out.write(text + "\n")
+    return text + "\n"
 
 
 # -- input ------------------------------------------------------------------------------

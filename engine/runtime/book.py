@@ -56,12 +56,15 @@ class BookPart:
     # -- rows ------------------------------------------------------------------------------
 
     def load(self, rows: Mapping[str, str]) -> None:
-        self._positions, self._orders, self._session = {}, {}, None
+        self._positions, self._orders, self._session, self._marks = {}, {}, None, {}
         for key, text in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "position":
                 venue, _, symbol = rest.partition(":")
                 self._positions[(venue, symbol)] = decode(positions.PositionState, text)
+            elif kind == "mark":
+                venue, _, symbol = rest.partition(":")
+                self._marks[(venue, symbol)] = decode(Decimal, text)
             elif kind == "orders":
                 self._orders[rest] = decode(orders.OrdersState, text)
             elif key == SESSION:
@@ -73,11 +76,16 @@ class BookPart:
 
     def dirty(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if not self._changed:
+            return out
         for key in self._changed:
             kind, _, rest = key.partition(":")
             if kind == "position":
                 venue, _, symbol = rest.partition(":")
                 out[key] = self._positions.get((venue, symbol))
+            elif kind == "mark":
+                venue, _, symbol = rest.partition(":")
+                out[key] = self._marks.get((venue, symbol))
             elif kind == "orders":
                 out[key] = self._orders.get(rest)
             else:
@@ -254,7 +262,12 @@ class BookPart:
         """A new mark for the book's unrealized P&L (the market's mid)."""
         if mid is None or self._session is None or scope not in self._positions:
             return
+        before = self._marks.get(scope)
         self._marks[scope] = mid
+        if before is None or before.as_tuple() != mid.as_tuple():  # "60.0" is kept as "60.0"
+            # Kept with the positions: after a restart the other positions' unrealized P&L
+            # still counts at their last marks (without them a restart dropped those losses).
+            self._changed.add(f"mark:{scope[0]}:{scope[1]}")
         total = book.total_unrealized(self._positions, self._marks)
         self._set_session(pnl.on_mark(self._session, total, self._session_cfg, now_ms))
 

@@ -117,11 +117,13 @@ class SqliteStore:
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._conn, self.path)
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> _Transaction:
+        return _Transaction(self._conn, self.path, begin)
 
     def load(self) -> Snapshot:
-        with self._transaction():  # one read view for rows and head
+        # One read view for rows and head. A read takes no write lock: a reload after a
+        # failed commit works while another writer holds the file.
+        with self._transaction("BEGIN DEFERRED"):
             rows = {(m, k): v for m, k, v in self._conn.execute("SELECT * FROM state")}
             head = self._conn.execute(_HEAD).fetchone()
         return Snapshot(rows, head[0] if head else 0, head[1] if head else GENESIS)
@@ -201,14 +203,15 @@ class SqliteStore:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT; any error rolls back, and SQLite errors become StoreError."""
+    """BEGIN IMMEDIATE (a writer) or DEFERRED (a reader) ... COMMIT; any error rolls back,
+    and SQLite errors become StoreError."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn, self._path = conn, path
+    def __init__(self, conn: sqlite3.Connection, path: Path, begin: str) -> None:
+        self._conn, self._path, self._begin = conn, path, begin
 
     def __enter__(self) -> None:
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(self._begin)
         except sqlite3.Error as exc:
             raise StoreError("store.busy", self._path, f"could not begin: {exc}") from exc
 
