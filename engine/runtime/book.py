@@ -34,6 +34,7 @@ __all__ = ["BookPart"]
 SESSION = "session"
 ZERO = Decimal(0)
 _FLAT = positions.PositionState()
+_NO_ORDERS = orders.OrdersState()
 
 
 class BookPart:
@@ -143,7 +144,7 @@ class BookPart:
         if stage not in ("pre_trade", "monitor"):
             return
         self._start_session(completion, now_ms)
-        venue_orders = self._orders.get(scope[0], orders.OrdersState())
+        venue_orders = self._orders.get(scope[0], _NO_ORDERS)
         if self.book_of_record and self._session is not None:
             fields = book.account_fields(self._session, venue_orders, self._session_cfg, now_ms)
             completion.update("account", fields)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
@@ -87,7 +88,7 @@ class BreakerPart:
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
         self._pending_probes = {}
         if scope is None or not self._unclosed:
-            completion.set("state.paused", False)
+            completion.update("state", _NOT_PAUSED)
             return
         found = trips.restrictions(self._specs, self._states.values(), *scope)
         completion.restrictions += self.modes(scope)
@@ -206,6 +207,9 @@ class BreakerPart:
                 for key, s in sorted(self._states.items())
             }
         }
+
+
+_NOT_PAUSED = MappingProxyType({"paused": False})
 
 
 def _is_new_order(completion: Completion) -> bool:

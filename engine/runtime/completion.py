@@ -49,14 +49,13 @@ class Completion:
         if not isinstance(given, dict) or not given:
             holder.update(values)  # the bot sent nothing here: nothing to disagree with
             return
+        disagreements = self.disagreements
         for leaf, value in values.items():
-            claimed = given.get(leaf)
-            if claimed is not None and claimed is not value and not _same(claimed, value):
-                self.disagreements[f"{section}.{leaf}"] = {
-                    "given": _shown(claimed),
-                    "used": _shown(value),
-                }
             holder[leaf] = value
+            claimed = given.get(leaf)
+            if claimed is None or claimed is value or _same(claimed, value):
+                continue
+            disagreements[f"{section}.{leaf}"] = {"given": _shown(claimed), "used": _shown(value)}
 
     def _copy(self, section: str) -> dict[str, Any]:
         current = self._data.get(section)
@@ -87,7 +86,7 @@ def _parts(path: str) -> tuple[str, ...]:
 
 def _get(data: Any, path: str) -> Any:
     for part in _parts(path):
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # dict: no ABC check
             return None
         data = data.get(part)
     return data
@@ -115,4 +114,9 @@ def _same(given: Any, value: Any) -> bool:
 
 
 def _shown(value: Any) -> Any:
-    return value if isinstance(value, (str, int, bool)) or value is None else str(value)
+    if value is None or type(value) in _PLAIN:
+        return value
+    return value if isinstance(value, (str, int, bool)) else str(value)
+
+
+_PLAIN = frozenset({str, int, bool})

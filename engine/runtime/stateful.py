@@ -43,7 +43,14 @@ from riskctl.state import trading as modes
 from riskctl.state.codec import decode, encode
 from riskctl.state.effects import Effect
 from riskctl.state.pnl import SessionConfig
-from riskctl.state.store import Control, NewRecord, RowKey, StateStore, record_text
+from riskctl.state.store import (
+    Control,
+    NewRecord,
+    RowKey,
+    StateStore,
+    body_text,
+    record_text,
+)
 
 __all__ = ["Batch", "StatefulGate", "Step", "describe"]
 
@@ -287,9 +294,10 @@ class StatefulGate:
 
     def _complete(self, stage: str, context: Mapping[str, Any]) -> Completion:
         """The context with every runtime-owned field set from state."""
-        completion = Completion(context if isinstance(context, Mapping) else {})
+        is_mapping = type(context) is dict or isinstance(context, Mapping)
+        completion = Completion(context if is_mapping else {})
         model = CONTEXTS.get(stage)
-        if model is None or not isinstance(context, Mapping):
+        if model is None or not is_mapping:
             return completion  # the gate rejects it as it stands
         scope = completion.scope = scope_of(model.SCOPE_FIELDS, context)
         for part in self._parts:
@@ -349,9 +357,10 @@ class StatefulGate:
                 shown_effects = body["effects"] = [effect.as_json() for effect in effects]
             if disagreements:
                 body["disagreements"] = dict(disagreements)
-            records.append(NewRecord(at_ms, "decision", body))
         try:  # encoded now: a record that cannot be stored fails this decision, not a batch
             encoded = [NewRecord(r.at_ms, r.kind, r.body, record_text(r)) for r in records]
+            if body is not None:
+                encoded.append(NewRecord(at_ms, "decision", body, body_text(at_ms, body)))
         except Exception as exc:  # noqa: BLE001  # nothing durable: never let the order out
             self._restore()  # memory must not run ahead of the store
             self._pending.steps.append(self._commit_failed(decision.stage, exc))
@@ -391,7 +400,8 @@ class StatefulGate:
         if not pending.records and not pending.rows:
             return pending.steps
         try:
-            self.store.commit(_encoded(pending.rows), pending.records)
+            rows = _encoded(pending.rows) if pending.rows else {}
+            self.store.commit(rows, pending.records)
         except Exception as exc:  # noqa: BLE001  # nothing durable: never let the order out
             self._load()  # memory must not run ahead of the store
             return [self._commit_failed(step.decision.stage, exc) for step in pending.steps]
@@ -531,5 +541,6 @@ def _describe(state: modes.Trading, parts: Sequence[Part]) -> dict[str, Any]:
 
 
 def _now_of(context: Any, last: int) -> int:
-    value = context.get("now_ms") if isinstance(context, Mapping) else None
+    is_mapping = type(context) is dict or isinstance(context, Mapping)
+    value = context.get("now_ms") if is_mapping else None
     return value if type(value) is int and value >= 0 else last

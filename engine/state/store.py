@@ -33,6 +33,7 @@ __all__ = [
     "RowKey",
     "Snapshot",
     "StateStore",
+    "body_text",
     "chain_hash",
     "record_text",
 ]
@@ -105,6 +106,10 @@ def canonical_body(body: Mapping[str, Any]) -> str:
     """The one JSON text a record's body is hashed and stored as: sorted keys, compact,
     UTF-8; Decimals (and anything else not JSON) as their exact text."""
     try:
+        return orjson.dumps(body, default=_text, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        pass  # a key that is not a string, an int beyond 64 bits, or not JSON data at all
+    try:  # non-string keys as their text: the same bytes for string keys, but slower
         return orjson.dumps(body, default=_text, option=_CANONICAL).decode()
     except orjson.JSONEncodeError:  # an int beyond 64 bits: the json module takes any int
         return json.dumps(
@@ -121,9 +126,21 @@ _INT64 = 1 << 63  # SQLite integers are signed 64-bit; every store keeps to that
 def record_text(record: NewRecord) -> str:
     """The canonical body text a store hashes and keeps for ``record``; raises ValueError
     (a time that no store can keep) or TypeError (a body that is not JSON data)."""
-    if not -_INT64 <= record.at_ms < _INT64:
+    if record.text is None:
+        return body_text(record.at_ms, record.body)
+    _check_time(record.at_ms)
+    return record.text
+
+
+def body_text(at_ms: int, body: Mapping[str, Any]) -> str:
+    """``record_text`` of a record not built yet: ``NewRecord(at_ms, kind, body, text)``."""
+    _check_time(at_ms)
+    return canonical_body(body)
+
+
+def _check_time(at_ms: int) -> None:
+    if not -_INT64 <= at_ms < _INT64:
         raise ValueError("the record time (now_ms) does not fit in a signed 64-bit integer")
-    return record.text if record.text is not None else canonical_body(record.body)
 
 
 def _text(value: Any) -> Any:
