@@ -12,7 +12,8 @@ most ``MAX_BATCH_MS`` of deciding) are decided one after another, each seeing th
 before it and the operator controls posted before it, then committed in ONE transaction;
 only then are their answers written and flushed. A line that arrives alone is committed
 alone, so a bot that sends one order at a time sees the latency of one commit. A ``kill
--9`` can lose only decisions not yet answered (see ``StatefulGate.batch``).
+-9`` can lose only decisions not yet answered; what it can leave is in
+``riskctl.runtime.stateful``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument(
         "--max-batch",
-        type=_positive,
+        type=positive,
         default=MAX_BATCH,
         metavar="LINES",
         help=(
@@ -84,7 +85,7 @@ def register(verbs: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")

@@ -13,6 +13,20 @@ For each ``(stage, context)`` a ``StatefulGate``:
    If the commit fails, the decision is a reject (fail closed) and the state in memory is
    reloaded from the store, so memory never runs ahead of what is durable.
 
+Group commit (``batch``, ``evaluate_many``, what ``riskctl run`` does with the lines already
+waiting): steps 1-4 run for each decision in turn, exactly as above, and step 5 once for
+all of them, each changed row written once with its newest value. No step is handed out
+before that commit, so a ``kill -9`` loses only decisions nobody was answered, and the
+state after a restart is the uninterrupted run's state after some prefix of the input that
+includes every answered decision: no fill, trip, kill or loss that an answer depended on is
+ever missing. What a crash can leave: decisions of the batch being made (never answered,
+never in the file: send them again), and, if the process dies between the commit and its
+answers reaching the bot, committed decisions without an answer. Sent again, those apply a
+second time, which never loosens anything: a fill is ``already_applied`` by its trade id, an
+event is a ``duplicate``, an order counts twice in the order-rate window, a breaker match
+counts twice. A decision whose audit record cannot be stored fails alone, as it would
+unbatched; a failed commit fails the whole batch (every step a reject).
+
 Time is the context's ``now_ms``: a replay of the same stream gives the same states.
 """
 
