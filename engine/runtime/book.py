@@ -33,6 +33,8 @@ __all__ = ["BookPart"]
 
 SESSION = "session"
 ZERO = Decimal(0)
+_FLAT = positions.PositionState()
+_NO_ORDERS = orders.OrdersState()
 
 
 class BookPart:
@@ -49,30 +51,42 @@ class BookPart:
         self._session: pnl.SessionPnl | None = None
         self._marks: dict[Scope, Decimal] = {}
         self._changed: set[str] = set()
+        self._grouped: set[str] = set()  # venues whose orders include a basket's legs
         self._pending_fill: book.FillResult | None = None
 
     # -- rows ------------------------------------------------------------------------------
 
     def load(self, rows: Mapping[str, str]) -> None:
-        self._positions, self._orders, self._session = {}, {}, None
+        self._positions, self._orders, self._session, self._marks = {}, {}, None, {}
         for key, text in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "position":
                 venue, _, symbol = rest.partition(":")
                 self._positions[(venue, symbol)] = decode(positions.PositionState, text)
+            elif kind == "mark":
+                venue, _, symbol = rest.partition(":")
+                self._marks[(venue, symbol)] = decode(Decimal, text)
             elif kind == "orders":
                 self._orders[rest] = decode(orders.OrdersState, text)
             elif key == SESSION:
                 self._session = decode(pnl.SessionPnl, text)
+        self._grouped = set()
+        for venue, state in self._orders.items():
+            self._note_groups(venue, state)
         self._changed.clear()
 
     def dirty(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        if not self._changed:
+            return out
         for key in self._changed:
             kind, _, rest = key.partition(":")
             if kind == "position":
                 venue, _, symbol = rest.partition(":")
                 out[key] = self._positions.get((venue, symbol))
+            elif kind == "mark":
+                venue, _, symbol = rest.partition(":")
+                out[key] = self._marks.get((venue, symbol))
             elif kind == "orders":
                 out[key] = self._orders.get(rest)
             else:
@@ -81,17 +95,26 @@ class BookPart:
         return out
 
     def _set_position(self, scope: Scope, value: positions.PositionState) -> None:
-        if self._positions.get(scope) != value:
+        before = self._positions.get(scope)
+        if before is not value and before != value:
             self._positions[scope] = value
             self._changed.add(f"position:{scope[0]}:{scope[1]}")
 
     def _set_orders(self, venue: str, value: orders.OrdersState) -> None:
-        if self._orders.get(venue) != value:
+        before = self._orders.get(venue)
+        if before is not value and before != value:
             self._orders[venue] = value
             self._changed.add(f"orders:{venue}")
+            self._note_groups(venue, value)
+
+    def _note_groups(self, venue: str, value: orders.OrdersState) -> None:
+        if any(o.group is not None for o in value.orders):
+            self._grouped.add(venue)
+        else:
+            self._grouped.discard(venue)
 
     def _set_session(self, value: pnl.SessionPnl) -> None:
-        if value != self._session:
+        if value is not self._session and value != self._session:
             self._session = value
             self._changed.add(SESSION)
 
@@ -99,9 +122,14 @@ class BookPart:
 
     def tick(self, now_ms: int) -> list[Effect]:
         effects: list[Effect] = []
+        if not self._grouped:  # only accounts with basket legs can be legged
+            return effects
         for venue, state in list(self._orders.items()):
+            if venue not in self._grouped:
+                continue
             after, done = orders.leg_effects(state, self._orders_cfg, now_ms)
-            self._set_orders(venue, after)
+            if after is not state:
+                self._set_orders(venue, after)
             effects += done
         return effects
 
@@ -116,30 +144,29 @@ class BookPart:
         if stage not in ("pre_trade", "monitor"):
             return
         self._start_session(completion, now_ms)
-        venue_orders = self._orders.get(scope[0], orders.OrdersState())
+        venue_orders = self._orders.get(scope[0], _NO_ORDERS)
         if self.book_of_record and self._session is not None:
             fields = book.account_fields(self._session, venue_orders, self._session_cfg, now_ms)
-            for name, value in fields.items():
-                completion.set(f"account.{name}", value)
+            completion.update("account", fields)
         elif stage == "pre_trade":
-            completion.set("account.open_orders", orders.open_orders(venue_orders))
-            completion.set(
-                "account.orders_last_second",
-                orders.orders_in_window(venue_orders, orders.SECOND_MS, now_ms),
+            completion.update(
+                "account",
+                {
+                    "open_orders": orders.open_orders(venue_orders),
+                    "orders_last_second": orders.orders_in_window(
+                        venue_orders, orders.SECOND_MS, now_ms
+                    ),
+                },
             )
         if not self.book_of_record:
             return
-        position = self._positions.get(scope, positions.PositionState())
+        position = self._positions.get(scope, _FLAT)
         if stage == "pre_trade":
-            for field, shown in book.position_fields(position).items():
-                completion.set(f"position.{field}", shown)
+            completion.update("position", book.position_fields(position))
         else:
             completion.set("inventory.position_qty", position.qty)
             if self._session is not None:
-                for name, value in book.pnl_fields(
-                    self._session, self._session_cfg, now_ms
-                ).items():
-                    completion.set(f"pnl.{name}", value)
+                completion.update("pnl", book.pnl_fields(self._session, self._session_cfg, now_ms))
 
     def _start_session(self, completion: Completion, now_ms: int) -> None:
         if self._session is not None:
@@ -248,7 +275,12 @@ class BookPart:
         """A new mark for the book's unrealized P&L (the market's mid)."""
         if mid is None or self._session is None or scope not in self._positions:
             return
+        before = self._marks.get(scope)
         self._marks[scope] = mid
+        if before is None or before.as_tuple() != mid.as_tuple():  # "60.0" is kept as "60.0"
+            # Kept with the positions: after a restart the other positions' unrealized P&L
+            # still counts at their last marks (without them a restart dropped those losses).
+            self._changed.add(f"mark:{scope[0]}:{scope[1]}")
         total = book.total_unrealized(self._positions, self._marks)
         self._set_session(pnl.on_mark(self._session, total, self._session_cfg, now_ms))
 

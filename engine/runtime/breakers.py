@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from riskctl.bundle import PolicyBundle
@@ -51,20 +52,31 @@ class BreakerPart:
             for stage, specs in self._by_stage.items()
         }
         self._states: dict[str, trips.BreakerState] = {}
+        # Keys of the open and half-open instances: while none is, nothing restricts and
+        # nothing ticks, and every evaluation skips the scan of all instances.
+        self._unclosed: set[str] = set()
         self._changed: set[str] = set()
         self._pending_probes: dict[str, trips.BreakerState] = {}
 
     def load(self, rows: Mapping[str, str]) -> None:
         self._states = {key: decode(trips.BreakerState, text) for key, text in rows.items()}
+        self._unclosed = {k for k, s in self._states.items() if s.status != "closed"}
         self._changed.clear()
 
     def _put(self, key: str, state: trips.BreakerState) -> None:
-        if self._states.get(key) != state:
+        before = self._states.get(key)
+        if before is not state and before != state:
             self._states[key] = state
             self._changed.add(key)
+            if state.status == "closed":
+                self._unclosed.discard(key)
+            else:
+                self._unclosed.add(key)
 
     def tick(self, now_ms: int) -> list[Effect]:
         effects: list[Effect] = []
+        if not self._unclosed:
+            return effects
         for key, state in list(self._states.items()):
             spec = self._specs.get(state.name)
             if spec is not None and state.status == "open":
@@ -75,8 +87,8 @@ class BreakerPart:
 
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
         self._pending_probes = {}
-        if scope is None or not self._states:
-            completion.set("state.paused", False)
+        if scope is None or not self._unclosed:
+            completion.update("state", _NOT_PAUSED)
             return
         found = trips.restrictions(self._specs, self._states.values(), *scope)
         completion.restrictions += self.modes(scope)
@@ -94,7 +106,7 @@ class BreakerPart:
 
     def modes(self, scope: Scope | None) -> list[Mode]:
         """The trading modes open breakers impose at ``scope`` (after this evaluation)."""
-        if scope is None or not self._states:
+        if scope is None or not self._unclosed:
             return []
         found = trips.restrictions(self._specs, self._states.values(), *scope)
         imposed: list[Mode] = []
@@ -195,6 +207,9 @@ class BreakerPart:
                 for key, s in sorted(self._states.items())
             }
         }
+
+
+_NOT_PAUSED = MappingProxyType({"paused": False})
 
 
 def _is_new_order(completion: Completion) -> bool:

@@ -20,7 +20,7 @@ class Completion:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._given = data
         self._data: dict[str, Any] = dict(data)
-        self._copied: set[str] = set()
+        self._copied: dict[str, dict[str, Any]] = {}  # section -> its copy in _data
         self.disagreements: dict[str, Any] = {}
         self.restrictions: list[Mode] = []  # modes breakers impose here: REDUCING, HALTED
         self.scope: tuple[str, str] | None = None  # (venue, symbol) of the context, if any
@@ -42,24 +42,25 @@ class Completion:
 
     def update(self, section: str, values: Mapping[str, Any]) -> None:
         """``set`` for several fields of one section (the hot path: one copy, one lookup)."""
+        holder = self._copied.get(section)
+        if holder is None:
+            holder = self._copy(section)
         given = self._given.get(section)
-        given = given if isinstance(given, dict) else {}
-        holder = self._section(section)
+        if not isinstance(given, dict) or not given:
+            holder.update(values)  # the bot sent nothing here: nothing to disagree with
+            return
+        disagreements = self.disagreements
         for leaf, value in values.items():
-            claimed = given.get(leaf)
-            if claimed is not None and claimed is not value and not _same(claimed, value):
-                self.disagreements[f"{section}.{leaf}"] = {
-                    "given": _shown(claimed),
-                    "used": _shown(value),
-                }
             holder[leaf] = value
+            claimed = given.get(leaf)
+            if claimed is None or claimed is value or _same(claimed, value):
+                continue
+            disagreements[f"{section}.{leaf}"] = {"given": _shown(claimed), "used": _shown(value)}
 
-    def _section(self, section: str) -> dict[str, Any]:
-        if section not in self._copied:
-            current = self._data.get(section)
-            self._data[section] = dict(current) if isinstance(current, Mapping) else {}
-            self._copied.add(section)
-        holder: dict[str, Any] = self._data[section]
+    def _copy(self, section: str) -> dict[str, Any]:
+        current = self._data.get(section)
+        holder = self._data[section] = dict(current) if isinstance(current, Mapping) else {}
+        self._copied[section] = holder
         return holder
 
 
@@ -85,7 +86,7 @@ def _parts(path: str) -> tuple[str, ...]:
 
 def _get(data: Any, path: str) -> Any:
     for part in _parts(path):
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # dict: no ABC check
             return None
         data = data.get(part)
     return data
@@ -94,8 +95,14 @@ def _get(data: Any, path: str) -> Any:
 def _same(given: Any, value: Any) -> bool:
     """Equal as the runtime means it: booleans by identity, numbers by value (a bot's
     "10.0" is the runtime's 10), anything else by equality."""
-    if type(given) is type(value):
+    kind = type(value)
+    if type(given) is kind:
         return bool(given == value)
+    if kind is Decimal and type(given) is str:  # the common case: a bot's number as text
+        try:
+            return bool(Decimal(given) == value)
+        except (InvalidOperation, ValueError):
+            return False
     if isinstance(given, bool) or isinstance(value, bool):
         return given is value
     if isinstance(given, (int, str, Decimal)) and isinstance(value, (int, Decimal)):
@@ -107,4 +114,9 @@ def _same(given: Any, value: Any) -> bool:
 
 
 def _shown(value: Any) -> Any:
-    return value if isinstance(value, (str, int, bool)) or value is None else str(value)
+    if value is None or type(value) in _PLAIN:
+        return value
+    return value if isinstance(value, (str, int, bool)) else str(value)
+
+
+_PLAIN = frozenset({str, int, bool})

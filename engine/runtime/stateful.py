@@ -13,13 +13,28 @@ For each ``(stage, context)`` a ``StatefulGate``:
    If the commit fails, the decision is a reject (fail closed) and the state in memory is
    reloaded from the store, so memory never runs ahead of what is durable.
 
+Group commit (``batch``, ``evaluate_many``, what ``riskctl run`` does with the lines already
+waiting): steps 1-4 run for each decision in turn, exactly as above, and step 5 once for
+all of them, each changed row written once with its newest value. No step is handed out
+before that commit, so a ``kill -9`` loses only decisions nobody was answered, and the
+state after a restart is the uninterrupted run's state after some prefix of the input that
+includes every answered decision: no fill, trip, kill or loss that an answer depended on is
+ever missing. What a crash can leave: decisions of the batch being made (never answered,
+never in the file: send them again), and, if the process dies between the commit and its
+answers reaching the bot, committed decisions without an answer. Sent again, those apply a
+second time, which never loosens anything: a fill is ``already_applied`` by its trade id, an
+event is a ``duplicate``, an order counts twice in the order-rate window, a breaker match
+counts twice. A decision whose audit record cannot be stored fails alone, as it would
+unbatched; a failed commit fails the whole batch (every step a reject).
+
 Time is the context's ``now_ms``: a replay of the same stream gives the same states.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import TracebackType
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -42,9 +57,16 @@ from riskctl.state import trading as modes
 from riskctl.state.codec import decode, encode
 from riskctl.state.effects import Effect
 from riskctl.state.pnl import SessionConfig
-from riskctl.state.store import Control, NewRecord, RowKey, StateStore
+from riskctl.state.store import (
+    Control,
+    NewRecord,
+    RowKey,
+    StateStore,
+    body_text,
+    record_text,
+)
 
-__all__ = ["StatefulGate", "Step", "describe"]
+__all__ = ["Batch", "StatefulGate", "Step", "describe"]
 
 TRADING: RowKey = ("trading", "")
 Origin = Literal["strategy", "runtime"]
@@ -60,8 +82,13 @@ class Step:
     kill_switch: bool
     effects: tuple[Effect, ...] = ()
     disagreements: Mapping[str, Any] = field(default_factory=dict)
-    # The decision's JSON as the audit record holds it: built once per decision, not twice.
+    # The decision's and the effects' JSON as the audit record holds them: built once per
+    # decision, not twice.
     decision_json: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    effects_json: Sequence[Mapping[str, Any]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    now_ms: int = field(default=0, compare=False)  # the runtime's now_ms after this step
 
     def to_json(self) -> dict[str, Any]:
         """The decision JSON of ``riskctl eval`` plus the state after it (``riskctl run``)."""
@@ -69,7 +96,12 @@ class Step:
         out = dict(shown) if shown is not None else self.decision.to_json()
         out["trading_state"] = self.trading_state
         out["kill_switch"] = self.kill_switch
-        out["effects"] = [effect.as_json() for effect in self.effects]
+        shown_effects = self.effects_json
+        out["effects"] = (
+            list(shown_effects)
+            if shown_effects is not None
+            else [effect.as_json() for effect in self.effects]
+        )
         if self.disagreements:
             out["disagreements"] = dict(self.disagreements)
         return out
@@ -107,10 +139,19 @@ class StatefulGate:
         self._parts = parts_for(gate.bundle, book_of_record=book_of_record)
         self._breakers = next(p for p in self._parts if isinstance(p, BreakerPart))
         self._book = next(p for p in self._parts if isinstance(p, BookPart))
+        self._pending = _Pending()
+        self._batch: Batch | None = None
         self._load()
 
-    def _load(self) -> None:
-        rows = self.store.load().rows
+    def _load(self, overlay: Mapping[RowKey, str | None] | None = None) -> None:
+        """Memory from the committed rows, with ``overlay`` (encoded rows not yet
+        committed; None deletes) on top."""
+        rows = dict(self.store.load().rows)
+        for key, text in (overlay or {}).items():
+            if text is None:
+                rows.pop(key, None)
+            else:
+                rows[key] = text
         self._trading = decode(modes.Trading, rows[TRADING]) if TRADING in rows else modes.Trading()
         self._trading_dirty = False
         for part in self._parts:
@@ -119,6 +160,11 @@ class StatefulGate:
             )
             part.dirty()  # what was just loaded is not a change
         self._last_now = 0
+
+    def _restore(self) -> None:
+        """Drop what the current evaluation changed in memory: back to what is durable plus
+        the decisions of the open batch before it (memory never runs ahead of those)."""
+        self._load(_encoded(self._pending.rows))
 
     @property
     def now_ms(self) -> int:
@@ -138,24 +184,27 @@ class StatefulGate:
 
     def kill(self, *, by: str, reason: str, now_ms: int) -> Step:
         """Engage the kill switch now (``riskctl kill`` posts the same from another process)."""
+        self._unbatched()
         self.store.post_control("kill", by=by, reason=reason, at_ms=now_ms)
         return self._controls_only(now_ms)
 
     def resume(self, *, by: str, reason: str, now_ms: int) -> Step:
         """Release the kill switch and return to ACTIVE."""
+        self._unbatched()
         self.store.post_control("resume", by=by, reason=reason, at_ms=now_ms)
         return self._controls_only(now_ms)
 
     def reset(self, breaker: str, *, by: str, reason: str, now_ms: int) -> Step:
         """Close a breaker that waits for a manual reset."""
+        self._unbatched()
         self.store.post_control("reset", by=by, reason=reason, at_ms=now_ms, target=breaker)
         return self._controls_only(now_ms)
 
     def _controls_only(self, now_ms: int) -> Step:
         records: list[NewRecord] = []
         effects = self._apply_controls(now_ms, records)
-        decision = Decision("control", Outcome.ALLOW)
-        return self._finish(decision, effects, {}, records)
+        self._add(Decision("control", Outcome.ALLOW), records, effects=effects)
+        return self._commit()[0]
 
     def order_update(
         self, venue: str, client_order_id: str, status: str, *, now_ms: int, reason: str = ""
@@ -164,6 +213,7 @@ class StatefulGate:
         closes it locally (other statuses are recorded only; fills close an order as they
         are applied). The order gateway calls this on the venue's confirmation, never on
         the assumption that a request worked. Recorded in the audit log."""
+        self._unbatched()
         now_ms = max(now_ms, self._last_now)
         self._last_now = now_ms
         records: list[NewRecord] = []
@@ -177,7 +227,8 @@ class StatefulGate:
             "reason": reason,
         }
         records.append(NewRecord(now_ms, "order", body))
-        return self._finish(Decision("order", Outcome.ALLOW), effects, {}, records)
+        self._add(Decision("order", Outcome.ALLOW), records, effects=effects)
+        return self._commit()[0]
 
     def _apply_controls(self, now_ms: int, records: list[NewRecord]) -> list[Effect]:
         effects: list[Effect] = []
@@ -220,6 +271,39 @@ class StatefulGate:
         ``origin`` is who sends an order or request (``order.origin``, ``request.origin``):
         only the order gateway passes ``runtime``, for the exits a flatten sends; whatever
         a context says, this argument wins (a bot cannot call its order an exit of ours)."""
+        self._unbatched()
+        self._step(stage, context, origin)
+        return self._commit()[0]
+
+    def refuse(self, stage: str, code: str, message: str, values: dict[str, Any]) -> Step:
+        """A reject for input that is not a context at all (a malformed ``riskctl run``
+        line), recorded in the audit log like any decision."""
+        self._unbatched()
+        self._refusal(stage, code, message, values)
+        return self._commit()[0]
+
+    def batch(self) -> Batch:
+        """Decisions committed together in one transaction (group commit), as a context
+        manager: ``with runtime.batch() as batch: batch.evaluate(...)``; then
+        ``batch.steps``. See :class:`Batch` for what a crash can lose."""
+        self._unbatched()
+        self._batch = Batch(self)
+        return self._batch
+
+    def evaluate_many(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Step]:
+        """Each ``(stage, context)`` decided in order, all committed in one transaction;
+        returns their steps once that commit is durable."""
+        with self.batch() as batch:
+            for stage, context in items:
+                batch.evaluate(stage, context)
+        return batch.steps
+
+    def _unbatched(self) -> None:
+        if self._batch is not None:
+            raise RuntimeError("a batch is open: decide through it, or commit it first")
+
+    def _step(self, stage: str, context: Mapping[str, Any], origin: Origin = "strategy") -> None:
+        """One decision into the pending work: controls, ticks, complete, decide, apply."""
         now_ms = _now_of(context, self._last_now)
         self._last_now = max(self._last_now, now_ms)
         records: list[NewRecord] = []
@@ -232,31 +316,35 @@ class StatefulGate:
             if ctx is not None:
                 effects += self._apply(stage, ctx, decision, now_ms)
         except Exception as exc:  # noqa: BLE001  # a machine failed: reject, keep the old state
-            self._load()  # drop whatever this evaluation changed in memory
+            self._restore()  # drop whatever this evaluation changed in memory
             self._last_now = max(self._last_now, now_ms)
             message = f"the runtime could not evaluate this context: {type(exc).__name__}: {exc}"
             refused = failure(stage, "runtime.error", redact(message))
             body = {"stage": stage, "decision": refused.to_json(), "context": context}
-            return self._finish(refused, [], {}, [NewRecord(now_ms, "decision", body)])
+            self._add(refused, [], body=body, at_ms=now_ms)
+            return
         body = {"stage": stage, "decision": decision.to_json(), "context": completion.data}
-        records.append(NewRecord(now_ms, "decision", body))
-        scope = completion.scope
-        return self._finish(
-            decision, effects, completion.disagreements, records, self._breakers.modes(scope)
+        self._add(
+            decision,
+            records,
+            body=body,
+            at_ms=now_ms,
+            effects=effects,
+            disagreements=completion.disagreements,
+            restrictions=self._breakers.modes(completion.scope),
         )
 
-    def refuse(self, stage: str, code: str, message: str, values: dict[str, Any]) -> Step:
-        """A reject for input that is not a context at all (a malformed ``riskctl run``
-        line), recorded in the audit log like any decision."""
+    def _refusal(self, stage: str, code: str, message: str, values: dict[str, Any]) -> None:
         decision = failure(stage, code, message, values)
         body = {"stage": stage, "decision": decision.to_json()}
-        return self._finish(decision, [], {}, [NewRecord(self._last_now, "decision", body)])
+        self._add(decision, [], body=body, at_ms=self._last_now)
 
     def _complete(self, stage: str, context: Mapping[str, Any], origin: Origin) -> Completion:
         """The context with every runtime-owned field set from state."""
-        completion = Completion(context if isinstance(context, Mapping) else {})
+        is_mapping = type(context) is dict or isinstance(context, Mapping)
+        completion = Completion(context if is_mapping else {})
         model = CONTEXTS.get(stage)
-        if model is None or not isinstance(context, Mapping):
+        if model is None or not is_mapping:
             return completion  # the gate rejects it as it stands
         scope = completion.scope = scope_of(model.SCOPE_FIELDS, context)
         for part in self._parts:
@@ -294,49 +382,95 @@ class StatefulGate:
             effects += part.apply(stage, ctx, decision, now_ms)
         return effects
 
-    def _finish(
+    # -- pending work and the commit -------------------------------------------------------
+
+    def _add(
         self,
         decision: Decision,
-        effects: Sequence[Effect],
-        disagreements: Mapping[str, Any],
         records: list[NewRecord],
+        *,
+        body: dict[str, Any] | None = None,
+        at_ms: int = 0,
+        effects: Sequence[Effect] = (),
+        disagreements: Mapping[str, Any] | None = None,
         restrictions: Sequence[modes.Mode] = (),
-    ) -> Step:
-        """Commit, then return the step; a failed commit turns the decision into a reject.
+    ) -> None:
+        """One step into the pending work: its records encoded, its changed state values
+        collected. A record that cannot be stored fails this step alone, as a commit would.
 
         The step's trading state is the one in force where the context was, after it:
         the process's own mode tightened by breakers open there.
         """
         state = self._trading
         mode = modes.effective(state, *restrictions)
-        shown = None
-        if records and records[-1].kind == "decision":
-            body = dict(records[-1].body)
+        disagreements = disagreements or {}
+        shown = shown_effects = None
+        if body is not None:  # a decision's record: the decision, the context, the state after
             shown = body["decision"]
             body["trading_state"] = mode
             if effects:
-                body["effects"] = [effect.as_json() for effect in effects]
+                shown_effects = body["effects"] = [effect.as_json() for effect in effects]
             if disagreements:
                 body["disagreements"] = dict(disagreements)
-            records[-1] = replace(records[-1], body=body)
-        try:
-            self.store.commit(self._dirty_rows(), records)
+        try:  # encoded now: a record that cannot be stored fails this decision, not a batch
+            encoded = [NewRecord(r.at_ms, r.kind, r.body, record_text(r)) for r in records]
+            if body is not None:
+                encoded.append(NewRecord(at_ms, "decision", body, body_text(at_ms, body)))
         except Exception as exc:  # noqa: BLE001  # nothing durable: never let the order out
-            self._load()  # memory must not run ahead of the store
-            message = f"the state could not be committed: {type(exc).__name__}: {exc}"
-            refused = failure(decision.stage, "state.commit-failed", redact(message))
-            return Step(refused, self._trading.mode, self._trading.kill.engaged)
-        return Step(decision, mode, state.kill.engaged, tuple(effects), disagreements, shown)
+            self._restore()  # memory must not run ahead of the store
+            self._pending.steps.append(self._commit_failed(decision.stage, exc))
+            return
+        self._collect()
+        self._pending.records += encoded
+        step = Step(
+            decision,
+            mode,
+            state.kill.engaged,
+            tuple(effects),
+            disagreements,
+            shown,
+            shown_effects,
+            self._last_now,
+        )
+        self._pending.steps.append(step)
 
-    def _dirty_rows(self) -> dict[RowKey, str | None]:
-        rows: dict[RowKey, str | None] = {}
+    def _collect(self) -> None:
+        """Move the values changed since the last step into the pending rows (newest wins):
+        a batch encodes and writes each changed row once, however many steps changed it."""
+        rows = self._pending.rows
         if self._trading_dirty:
-            rows[TRADING] = encode(self._trading)
+            rows[TRADING] = self._trading
             self._trading_dirty = False
         for part in self._parts:
-            for key, value in part.dirty().items():
-                rows[(part.machine, key)] = None if value is None else encode(value)
-        return rows
+            changed = part.dirty()
+            if changed:
+                machine = part.machine
+                for key, value in changed.items():
+                    rows[(machine, key)] = value
+
+    def _commit(self) -> list[Step]:
+        """Commit the pending rows and records in one transaction; then hand out the steps.
+        A failed commit turns every pending step into a reject and reloads memory."""
+        pending, self._pending = self._pending, _Pending()
+        if not pending.records and not pending.rows:
+            return pending.steps
+        try:
+            rows = _encoded(pending.rows) if pending.rows else {}
+            self.store.commit(rows, pending.records)
+        except Exception as exc:  # noqa: BLE001  # nothing durable: never let the order out
+            self._load()  # memory must not run ahead of the store
+            return [self._commit_failed(step.decision.stage, exc) for step in pending.steps]
+        return pending.steps
+
+    def _commit_failed(self, stage: str, exc: Exception) -> Step:
+        message = f"the state could not be committed: {type(exc).__name__}: {exc}"
+        refused = failure(stage, "state.commit-failed", redact(message))
+        return Step(refused, self._trading.mode, self._trading.kill.engaged, now_ms=self._last_now)
+
+    def _discard(self) -> None:
+        """Forget the pending work (a batch abandoned by an exception): back to the store."""
+        self._pending = _Pending()
+        self._load()
 
     def describe(self) -> dict[str, Any]:
         """What ``riskctl state show`` prints, from this process's memory."""
@@ -344,6 +478,90 @@ class StatefulGate:
 
     def close(self) -> None:
         self.store.close()
+
+
+class Batch:
+    """Decisions made one after another and committed together, in one transaction.
+
+    Each decision sees every earlier one of the batch and the operator controls posted
+    before it, exactly as unbatched, and gets the same answer. Nothing of the batch is
+    durable, and no step is handed out, until :meth:`commit` (or leaving the ``with``
+    block) returns: ``steps`` before that raises. So a ``kill -9`` mid-batch loses the
+    batch's decisions, none of which was answered, and nothing else. A failed commit makes
+    every step of the batch a ``state.commit-failed`` reject; an exception inside the
+    ``with`` block drops the batch and reloads memory from the store.
+    """
+
+    def __init__(self, runtime: StatefulGate) -> None:
+        self._runtime = runtime
+        self._steps: list[Step] | None = None
+        self._size = 0
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._steps is not None:
+            return
+        if kind is not None:
+            self._runtime._batch = None
+            self._runtime._discard()
+            return
+        self.commit()
+
+    def __len__(self) -> int:
+        """Decisions in the batch so far."""
+        return self._size
+
+    def evaluate(
+        self, stage: str, context: Mapping[str, Any], *, origin: Origin = "strategy"
+    ) -> None:
+        """``StatefulGate.evaluate`` without the commit: its step comes with the others."""
+        self._open()._step(stage, context, origin)
+        self._size += 1
+
+    def refuse(self, stage: str, code: str, message: str, values: dict[str, Any]) -> None:
+        """``StatefulGate.refuse`` without the commit."""
+        self._open()._refusal(stage, code, message, values)
+        self._size += 1
+
+    def commit(self) -> list[Step]:
+        """Commit every decision of the batch at once; their steps, in order, once durable."""
+        runtime = self._open()
+        runtime._batch = None
+        self._steps = runtime._commit()
+        return self._steps
+
+    @property
+    def steps(self) -> list[Step]:
+        """The batch's steps, in order; only after the commit (before it, nothing is durable)."""
+        if self._steps is None:
+            raise RuntimeError("the batch is not committed: its steps are not durable yet")
+        return self._steps
+
+    def _open(self) -> StatefulGate:
+        if self._steps is not None or self._runtime._batch is not self:
+            raise RuntimeError("this batch is closed")
+        return self._runtime
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Work decided but not yet committed: changed state values (None deletes a row),
+    encoded audit records, and the steps to hand out after the commit."""
+
+    rows: dict[RowKey, Any] = field(default_factory=dict)
+    records: list[NewRecord] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+
+def _encoded(values: Mapping[RowKey, Any]) -> dict[RowKey, str | None]:
+    return {key: None if value is None else encode(value) for key, value in values.items()}
 
 
 def describe(rows: Mapping[RowKey, str]) -> dict[str, Any]:
@@ -381,5 +599,6 @@ def _describe(state: modes.Trading, parts: Sequence[Part]) -> dict[str, Any]:
 
 
 def _now_of(context: Any, last: int) -> int:
-    value = context.get("now_ms") if isinstance(context, Mapping) else None
+    is_mapping = type(context) is dict or isinstance(context, Mapping)
+    value = context.get("now_ms") if is_mapping else None
     return value if type(value) is int and value >= 0 else last

@@ -52,10 +52,6 @@ class JsonBody(Mapping[str, Any]):
         return f"JsonBody({self.text})"
 
 
-def _body_text(body: Mapping[str, Any]) -> str:
-    return body.text if isinstance(body, JsonBody) else canonical_body(body)
-
-
 def verify(records: Iterable[AuditRecord], *, path: str = "audit") -> list[Diagnostic]:
     """Every break in the chain, in order. Streams: memory does not grow with the log.
 
@@ -80,7 +76,8 @@ def verify(records: Iterable[AuditRecord], *, path: str = "audit") -> list[Diagn
                     where,
                 )
             )
-        text = _body_text(record.body)
+        body = record.body
+        text = body.text if type(body) is JsonBody else canonical_body(body)
         if chain_hash(record.prev_hash, seq, record.at_ms, record.kind, text) != record.hash:
             found.append(
                 Diagnostic("audit.hash-mismatch", f"record {seq} was changed after commit", where)

@@ -79,7 +79,17 @@ def key(spec: BandSet) -> str:
 
 def initial(spec: BandSet) -> BandState:
     """A band set in its first band, flat."""
-    return BandState(scope=key(spec))
+    scope = key(spec)
+    state = _INITIAL.get(scope)
+    if state is None:  # one value per set key: states are immutable, so one can be shared
+        state = BandState(scope=scope)
+        if len(_INITIAL) < _MAX_INITIAL:
+            _INITIAL[scope] = state
+    return state
+
+
+_INITIAL: dict[str, BandState] = {}
+_MAX_INITIAL = 10_000
 
 
 def _index(spec: BandSet, state: BandState) -> int:
@@ -147,6 +157,8 @@ def _hold(
     spec: BandSet, state: BandState, position_qty: Decimal, max_hold_ms: int | None, now_ms: int
 ) -> Step:
     if position_qty == 0:
+        if state.open_since_ms is None and not state.hold_flattened:
+            return state, ()  # flat and known flat: no new value to compare and store
         return replace(state, open_since_ms=None, hold_flattened=False), ()
     if state.open_since_ms is None:
         return replace(state, open_since_ms=now_ms, hold_flattened=False), ()

@@ -35,7 +35,7 @@ from riskctl.state.pnl import (
     SessionConfig,
     SessionPnl,
     daily_pnl,
-    drawdown,
+    equity,
     on_fill,
     roll,
     session_pnl,
@@ -166,10 +166,11 @@ def account_fields(
 ) -> dict[str, Decimal | int]:
     """The pre_trade ``account`` fields the runtime owns."""
     s = roll(session, cfg, now_ms)
+    now = equity(s)  # once: daily_pnl, session_pnl and drawdown all start from it
     return {
-        "daily_pnl": daily_pnl(s),
-        "session_pnl": session_pnl(s),
-        "drawdown": drawdown(s),
+        "daily_pnl": now - s.day_start_equity,
+        "session_pnl": now - s.start_equity,
+        "drawdown": s.peak_equity - now,
         "open_orders": open_orders(orders),
         "orders_last_second": orders_in_window(orders, SECOND_MS, now_ms),
         "amends_last_second": amends_in_window(orders, SECOND_MS, now_ms),

@@ -12,8 +12,8 @@ from riskctl.state.store import (
     NewRecord,
     RowKey,
     Snapshot,
-    canonical_body,
     chain_hash,
+    record_text,
 )
 
 __all__ = ["MemoryStore"]
@@ -43,7 +43,7 @@ class MemoryStore:
         committed = []
         for record in records:  # build everything first: a failure leaves nothing behind
             seq += 1
-            text = canonical_body(record.body)
+            text = record_text(record)
             digest = chain_hash(prev, seq, record.at_ms, record.kind, text)
             committed.append(AuditRecord(seq, record.at_ms, record.kind, record.body, prev, digest))
             prev = digest

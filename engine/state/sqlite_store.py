@@ -28,11 +28,11 @@ from riskctl.state.store import (
     NewRecord,
     RowKey,
     Snapshot,
-    canonical_body,
     chain_hash,
+    record_text,
 )
 
-__all__ = ["APPLICATION_ID", "MIGRATIONS", "SqliteStore"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "PAGE_SIZE", "SqliteStore"]
 
 APPLICATION_ID = 0x72736B63  # "rskc" in the file header: tells a riskctl file from others
 
@@ -51,6 +51,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# Audit records are a few KB each (the completed context and the decision): with SQLite's
+# default 4 KiB pages nearly every record takes a page of its own and a checkpoint comes
+# every ~1,000 records; 16 KiB pages hold several records each and cut the cost of a record
+# about threefold on this machine (tools/bench_store.py). Files made with other sizes open.
+PAGE_SIZE = 16_384
 
 _UPSERT = "INSERT OR REPLACE INTO state (machine, key, value) VALUES (?, ?, ?)"
 _DELETE = "DELETE FROM state WHERE machine = ? AND key = ?"
@@ -74,6 +79,7 @@ class SqliteStore:
             self.path, timeout=busy_timeout_ms / 1000, isolation_level=None
         )
         self._seen_version: int | None = None  # PRAGMA data_version when last looked
+        self._version = self._conn.cursor()  # asked before every decision: one cursor kept
         self._max_control = 0
         try:
             self._open()
@@ -89,10 +95,20 @@ class SqliteStore:
             raise StoreError("store.not-sqlite", self.path, "not an SQLite file") from exc
         if app_id != APPLICATION_ID and (app_id != 0 or tables):
             raise StoreError("store.not-riskctl", self.path, "an SQLite file, not riskctl state")
+        if not tables:  # a new file: its page size is fixed by the first write, here
+            self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if str(self._scalar("PRAGMA journal_mode=WAL")).lower() != "wal":
             raise StoreError("store.no-wal", self.path, "the file cannot use a WAL journal")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+
+    @property
+    def durability(self) -> str:
+        """How commits are made durable on this connection, e.g. ``wal synchronous=NORMAL``."""
+        journal = str(self._scalar("PRAGMA journal_mode")).lower()
+        level = int(self._scalar("PRAGMA synchronous"))
+        names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+        return f"{journal} synchronous={names.get(level, str(level))}"
 
     def _scalar(self, sql: str, *args: Any) -> Any:
         row = self._conn.execute(sql, args).fetchone()
@@ -117,11 +133,13 @@ class SqliteStore:
             self._conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._conn, self.path)
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> _Transaction:
+        return _Transaction(self._conn, self.path, begin)
 
     def load(self) -> Snapshot:
-        with self._transaction():  # one read view for rows and head
+        # One read view for rows and head. A read takes no write lock: a reload after a
+        # failed commit works while another writer holds the file.
+        with self._transaction("BEGIN DEFERRED"):
             rows = {(m, k): v for m, k, v in self._conn.execute("SELECT * FROM state")}
             head = self._conn.execute(_HEAD).fetchone()
         return Snapshot(rows, head[0] if head else 0, head[1] if head else GENESIS)
@@ -129,7 +147,7 @@ class SqliteStore:
     def commit(
         self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
-        texts = [canonical_body(r.body) for r in records]  # encoding fails before BEGIN
+        texts = [record_text(r) for r in records]  # encoding fails before BEGIN
         upserts = [(m, k, v) for (m, k), v in rows.items() if v is not None]
         deletes = [(m, k) for (m, k), v in rows.items() if v is None]
         committed: list[AuditRecord] = []
@@ -165,7 +183,7 @@ class SqliteStore:
     def controls(self, after_id: int) -> Sequence[Control]:
         # data_version changes only when another connection commits: the common case
         # (nothing new) costs one pragma, not a query of the table.
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self._version.execute("PRAGMA data_version").fetchone()[0]
         if version != self._seen_version:
             self._max_control = int(self._scalar("SELECT coalesce(max(id), 0) FROM controls"))
             self._seen_version = version
@@ -201,14 +219,15 @@ class SqliteStore:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT; any error rolls back, and SQLite errors become StoreError."""
+    """BEGIN IMMEDIATE (a writer) or DEFERRED (a reader) ... COMMIT; any error rolls back,
+    and SQLite errors become StoreError."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn, self._path = conn, path
+    def __init__(self, conn: sqlite3.Connection, path: Path, begin: str) -> None:
+        self._conn, self._path, self._begin = conn, path, begin
 
     def __enter__(self) -> None:
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute(self._begin)
         except sqlite3.Error as exc:
             raise StoreError("store.busy", self._path, f"could not begin: {exc}") from exc
 

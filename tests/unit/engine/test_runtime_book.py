@@ -10,7 +10,7 @@ from gatekit import make_gate, pre_trade
 
 from riskctl import Gate, Outcome, PolicyLoadError, load_bundle
 from riskctl.runtime import StatefulGate
-from riskctl.state import MemoryStore
+from riskctl.state import MemoryStore, SqliteStore
 
 T0 = 1_700_000_000_000
 
@@ -158,3 +158,37 @@ def test_when_the_trading_day_names_an_unknown_timezone_then_the_policy_is_refus
     (problem,) = refused.value.diagnostics
     assert "Mars/Olympus" in problem.message
     assert problem.location.line == 9
+
+
+def test_when_restarted_then_other_positions_still_count_at_their_last_marks(tmp_path) -> None:
+    """A restart used to forget the marks: the next order's mark on one symbol then counted
+    every other open position at cost, and their unrealized losses vanished from drawdown."""
+    gate = make_gate(tmp_path, {"max_order_qty": 50})
+    eth = {"symbol": "ETH/USDT"}
+    items = [
+        ("pre_trade", order("a", "buy", "1", "100", T0)),
+        ("fill", fill("a", "ta", "buy", "1", "100", T0 + 1)),
+        ("pre_trade", _on(order("b", "buy", "1", "200", T0 + 10), eth)),
+        ("fill", _on(fill("b", "tb", "buy", "1", "200", T0 + 11), eth, "fill")),
+        ("pre_trade", order("c", "buy", "1", "60.0", T0 + 20)),  # BTC marked at 60: -40
+        ("pre_trade", _on(order("d", "buy", "1", "150", T0 + 30), eth)),  # ETH at 150: -50
+    ]
+    later = ("pre_trade", order("e", "buy", "1", "60", T0 + 40))
+    uninterrupted = StatefulGate(gate.fresh(), MemoryStore())
+    for stage, context in items:
+        uninterrupted.evaluate(stage, context)
+    expected = uninterrupted.evaluate(*later)
+    first = StatefulGate(gate.fresh(), SqliteStore(tmp_path / "state.db"))
+    for stage, context in items:
+        first.evaluate(stage, context)
+    first.close()
+    restarted = StatefulGate(gate.fresh(), SqliteStore(tmp_path / "state.db"))
+    step = restarted.evaluate(*later)
+    assert restarted.describe()["session"] == uninterrupted.describe()["session"]
+    assert restarted.describe()["session"]["drawdown"] == "90.0"
+    assert step.disagreements == expected.disagreements
+
+
+def _on(data: dict, where: dict, section: str = "order") -> dict:
+    data[section].update(where)
+    return data

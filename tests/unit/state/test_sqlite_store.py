@@ -15,7 +15,7 @@ import pytest
 from riskctl.state import NewRecord
 from riskctl.state.audit import verify
 from riskctl.state.errors import StoreError
-from riskctl.state.sqlite_store import SqliteStore
+from riskctl.state.sqlite_store import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SqliteStore
 
 
 def _error(path: Path) -> StoreError:
@@ -181,3 +181,29 @@ def test_when_another_process_posts_controls_while_this_one_commits_then_all_arr
         seen = list(runtime.controls(0))
         assert [c.reason for c in seen] == [f"n{n}" for n in range(20)]
         assert verify(runtime.audit()) == []
+
+
+def test_when_a_file_is_new_then_it_gets_large_pages_and_an_old_small_page_file_still_works(
+    tmp_path,
+) -> None:
+    with SqliteStore(tmp_path / "new.db") as store:
+        store.commit({("k", "a"): "1"}, [NewRecord(1, "decision", {"x": "y" * 5000})])
+    with sqlite3.connect(tmp_path / "new.db") as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (PAGE_SIZE,)
+    old = tmp_path / "old.db"  # as riskctl made files before: 4 KiB pages
+    with sqlite3.connect(old, isolation_level=None) as db:
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        for sql in MIGRATIONS[0]:
+            db.execute(sql)
+        db.execute("UPDATE schema_version SET version = 1")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.close()
+    with SqliteStore(old) as store:
+        store.commit({("k", "a"): "2"}, [NewRecord(1, "decision", {"x": 1})])
+    with SqliteStore(old) as store:
+        assert store.load().rows == {("k", "a"): "2"}
+        assert [r.seq for r in store.audit()] == [1]
+    with sqlite3.connect(old) as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (4096,)
+    db.close()
