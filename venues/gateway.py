@@ -167,7 +167,7 @@ class OrderGateway:
     ) -> OrderResult:
         order = context.get("order")
         decided = self.runtime.evaluate("pre_trade", context, origin=origin)
-        followups = await self._carry_out(decided, now_ms)
+        followups = await self.carry_out(decided, now_ms)
         if not decided.decision.allowed or not isinstance(order, Mapping):
             return OrderResult("rejected", (decided,), cancel_all=followups)
         refused = self._refusal(order)
@@ -382,11 +382,11 @@ class OrderGateway:
         the next order this gateway decides."""
         at = now_ms if now_ms is not None else self._wall_ms()
         step = self.runtime.kill(by=by, reason=reason, now_ms=at)
-        return OrderResult("rejected", (step,), cancel_all=await self._carry_out(step, at))
+        return OrderResult("rejected", (step,), cancel_all=await self.carry_out(step, at))
 
     # -- actions and cancel-all --------------------------------------------------------------
 
-    async def _carry_out(self, step: Step, now_ms: int) -> tuple[CancelAllReport, ...]:
+    async def carry_out(self, step: Step, now_ms: int) -> tuple[CancelAllReport, ...]:
         """Carry out what a step asked for: ``cancel_all`` (a kill, a breaker) cancels the
         scope's orders; ``flatten`` (a band, a legged basket) cancels them and sends the
         runtime's own reduce-only exits for the positions there."""

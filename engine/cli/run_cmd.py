@@ -28,6 +28,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,7 +43,16 @@ from riskctl.gate import Gate
 from riskctl.runtime.stateful import Batch, StatefulGate, Step
 from riskctl.state.alert_sink import JsonlAlertSink
 
-__all__ = ["MAX_BATCH", "MAX_BATCH_MS", "Lines", "register", "run"]
+__all__ = [
+    "MAX_BATCH",
+    "MAX_BATCH_MS",
+    "Lines",
+    "Refusal",
+    "json_line",
+    "parse_line",
+    "register",
+    "run",
+]
 
 MAX_BATCH = 256  # lines committed in one transaction at most (--max-batch)
 MAX_BATCH_MS = 10  # of deciding, at most, before a batch is committed and answered
@@ -61,11 +71,19 @@ def register(verbs: Any) -> None:
         "--policies",
         type=Path,
         nargs="+",
-        default=[Path("policies")],
         metavar="PATH",
-        help="policy files or directories (default: policies)",
+        help="policy files or directories (default: the config's, else policies)",
     )
-    add_state_argument(parser, memory=True)
+    add_state_argument(parser, memory=True, required=False)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "runtime config (YAML): with venues configured, what the gate allows is sent to"
+            " the venue through the order gateway and each line carries the venue's answer"
+        ),
+    )
     parser.add_argument(
         "--alerts",
         type=Path,
@@ -93,8 +111,25 @@ def positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = None
+    if args.config is not None:
+        from riskctl.venues.config import ConfigError, load_config  # noqa: PLC0415  # extra
+
+        try:
+            config = load_config(args.config)[0]  # the flags given here win below
+        except ConfigError as exc:
+            print_problems(exc.diagnostics)
+            return 2
+        args.policies = args.policies or [config.policies]
+        if args.state is None and not args.memory:
+            args.state, args.memory = config.state, config.memory or config.state is None
+        args.alerts = args.alerts or config.alerts
+    if args.state is None and not args.memory:
+        print("riskctl run: one of --state FILE, --memory or --config FILE is required",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
-        gate = Gate.from_path(*args.policies)
+        gate = Gate.from_path(*(args.policies or [Path("policies")]))
     except PolicyLoadError as exc:
         print_problems(exc.diagnostics)
         return 2
@@ -111,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
+        if config is not None and config.venues:
+            from riskctl.venues.run_loop import serve_with_venues  # noqa: PLC0415
+
+            return serve_with_venues(config, runtime, Lines.of(sys.stdin), sys.stdout, sink)
         serve(runtime, Lines.of(sys.stdin), sys.stdout, sink=sink, max_batch=args.max_batch)
     finally:
         if sink is not None:
@@ -153,21 +192,33 @@ def serve(
 def decide_line(batch: Batch, line: str | bytes, number: int) -> None:
     """One input line into the batch: decided, or refused with the place it went wrong
     (``bytes`` is a line that is not UTF-8 text)."""
-    if isinstance(line, bytes):
-        where = {"line": number}
-        batch.refuse("input", "input.invalid", f"line {number}: not UTF-8 text", where)
+    parsed = parse_line(line, number)
+    if isinstance(parsed, Refusal):
+        batch.refuse("input", "input.invalid", parsed.message, parsed.where)
         return
+    batch.evaluate(*parsed)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why an input line is not a ``{stage, context}`` object, and where."""
+
+    message: str
+    where: dict[str, int]
+
+
+def parse_line(line: str | bytes, number: int) -> tuple[str, dict[str, Any]] | Refusal:
+    """``(stage, context)`` of one input line, or the located reason it is not one."""
+    if isinstance(line, bytes):
+        return Refusal(f"line {number}: not UTF-8 text", {"line": number})
     try:
         item = json.loads(line, parse_float=Decimal)  # numbers keep their exact text
     except json.JSONDecodeError as exc:
-        where = {"line": number, "column": exc.colno}
-        batch.refuse("input", "input.invalid", f"line {number}: {exc.msg}", where)
-        return
+        return Refusal(f"line {number}: {exc.msg}", {"line": number, "column": exc.colno})
     problem = _shape_problem(item)
     if problem is not None:
-        batch.refuse("input", "input.invalid", f"line {number}: {problem}", {"line": number})
-        return
-    batch.evaluate(item["stage"], item["context"])
+        return Refusal(f"line {number}: {problem}", {"line": number})
+    return item["stage"], item["context"]
 
 
 def _shape_problem(item: Any) -> str | None:
@@ -185,7 +236,11 @@ def _shape_problem(item: Any) -> str | None:
 
 
 def _line(step: Step) -> str:
-    data = step.to_json()
+    return json_line(step.to_json())
+
+
+def json_line(data: dict[str, Any]) -> str:
+    """One output line: compact JSON (exact decimals as text), newline-terminated."""
     try:
         text = orjson.dumps(data, default=str).decode()
     except orjson.JSONEncodeError:  # an int beyond 64 bits: the json module takes any int

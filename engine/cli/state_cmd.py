@@ -26,8 +26,10 @@ from riskctl.state.store import AuditRecord, StateStore
 __all__ = ["add_state_argument", "open_store", "register"]
 
 
-def add_state_argument(parser: argparse.ArgumentParser, *, memory: bool = False) -> None:
-    group = parser.add_mutually_exclusive_group(required=True)
+def add_state_argument(
+    parser: argparse.ArgumentParser, *, memory: bool = False, required: bool = True
+) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument(
         "--state", type=Path, metavar="FILE", help="the SQLite state file (created if missing)"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from riskctl.venues.mock_exchange import DEFAULT_API_SECRET, MockExchange
+from riskctl.venues.mock_exchange import CREATE_ORDER, DEFAULT_API_SECRET, MockExchange
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from mock_fixtures import ccxt_client
@@ -158,3 +158,56 @@ def test_instruments_pull_when_the_file_has_comments_then_they_survive(tmp_path,
     lint = subprocess.run([str(RISKCTL), "lint", str(out)], capture_output=True, text=True,
                           check=False)  # fmt: skip
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def pre_trade_line(cid: str, qty: str, price: str, side: str = "buy") -> str:
+    context = {
+        "now_ms": 1_765_000_000_000,
+        "order": {"venue": "binance", "symbol": "BTC/USDT", "side": side, "type": "limit",
+                  "qty": qty, "price": price, "client_order_id": cid, "strategy": "cli"},
+        "market": {"bid": "50000.00", "ask": "50000.01", "age_ms": 0},
+        "account": {"equity": "1000000", "available_balance": "1000000", "balance_age_ms": 0,
+                    "quote_free": "1000000", "base_free": "10"},
+    }  # fmt: skip
+    return json.dumps({"stage": "pre_trade", "context": context})
+
+
+def test_run_with_a_config_sends_what_the_gate_allows_and_reports_the_venue(tmp_path, mock) -> None:
+    state = tmp_path / "state.db"
+    lines = [
+        pre_trade_line("ok-1", "0.01", "50000.01"),  # crosses the ask: filled
+        pre_trade_line("big-1", "50", "50000.01"),  # over max_order_qty: never sent
+        "{not json",
+    ]
+    environ = {**os.environ, KEY_ENV: mock.api_key, SECRET_ENV: DEFAULT_API_SECRET}
+    done = subprocess.run(
+        [str(RISKCTL), "run", "--config", str(config_file(tmp_path, mock)), "--state",
+         str(state)],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
+        check=False, env=environ,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    sent, rejected, malformed = (json.loads(line) for line in done.stdout.splitlines())
+    assert sent["outcome"] == "allow"
+    assert sent["venue"]["status"] == "sent"
+    assert sent["venue"]["order"]["status"] == "filled"
+    assert sent["venue"]["fills"][0]["outcome"] == "allow"
+    assert rejected["outcome"] == "reject"
+    assert rejected["venue"]["status"] == "rejected"
+    assert malformed["hits"][0]["code"] == "input.invalid"
+    created = [r.params.get("newClientOrderId") for r in mock.log.records(CREATE_ORDER)]
+    assert created == ["ok-1"]  # the rejected order never reached the venue
+    shown = subprocess.run(
+        [str(RISKCTL), "state", "show", "--state", str(state), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert json.loads(shown.stdout)["positions"] == {"binance:BTC/USDT": "0.01"}
+
+
+def test_run_without_a_state_a_memory_flag_or_a_config_exits_2() -> None:
+    done = subprocess.run(
+        [str(RISKCTL), "run"], input="", capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "--state FILE, --memory or --config FILE" in done.stderr
