@@ -53,7 +53,12 @@ class Completion:
         for leaf, value in values.items():
             holder[leaf] = value
             claimed = given.get(leaf)
-            if claimed is None or claimed is value or _same(claimed, value):
+            if claimed is None or claimed is value:
+                continue
+            if type(claimed) is type(value):  # _same's first case, without the call
+                if claimed == value:
+                    continue
+            elif _same(claimed, value):
                 continue
             disagreements[f"{section}.{leaf}"] = {"given": _shown(claimed), "used": _shown(value)}
 
