@@ -520,12 +520,6 @@ class OrderGateway:
         health.record(self._clock() - started, None)
         return result
 
-    async def _lookup(self, venue: Venue, symbol: str, client_order_id: str) -> VenueOrder | None:
-        try:
-            return await venue.fetch_order(symbol, client_order_id)
-        except VenueError:
-            return None
-
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
