@@ -79,12 +79,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     compared = compare(first, other) if other is not None else None
-    if args.report is not None:
-        from riskctl.venues.replay.report import write_report  # noqa: PLC0415
-
-        write_report(
-            first.report_data(f"Replay of {args.session.name}", str(args.session)), args.report
-        )
+    if args.report is not None and not _write_report(first, args):
+        return 2
     if args.format == "json":
         out: dict[str, Any] = {"summary": summary}
         if compared is not None:
@@ -97,6 +93,22 @@ def run(args: argparse.Namespace) -> int:
         if args.report is not None:
             print(f"report: {args.report}")
     return 0
+
+
+def _write_report(collector: Any, args: argparse.Namespace) -> bool:
+    """Write ``--report``; False after saying why it could not be written."""
+    from riskctl.venues.replay.report import ReportError, write_report  # noqa: PLC0415
+
+    title = f"Replay of {args.session.name}"
+    try:
+        write_report(collector.report_data(title, str(args.session)), args.report)
+    except ReportError as exc:  # plotly missing, or data the report refuses: say so
+        print(f"riskctl: {exc}", file=sys.stderr)
+        return False
+    except OSError as exc:
+        print(f"riskctl: cannot write {args.report}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 class StrategyError(Exception):
