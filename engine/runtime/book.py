@@ -34,7 +34,7 @@ __all__ = ["BookPart"]
 SESSION = "session"
 ZERO = Decimal(0)
 _FLAT = positions.PositionState()
-_NO_ORDERS = orders.OrdersState()
+_ORDER_ROWS = ("orders", "order", "trade")  # see riskctl.state.orders
 
 
 class BookPart:
@@ -47,17 +47,17 @@ class BookPart:
         self._session_cfg = session or pnl.SessionConfig()
         self._orders_cfg = orders.OrdersConfig()
         self._positions: dict[Scope, positions.PositionState] = {}
-        self._orders: dict[str, orders.OrdersState] = {}
+        self._orders: dict[str, orders.OrderMemory] = {}
         self._session: pnl.SessionPnl | None = None
         self._marks: dict[Scope, Decimal] = {}
-        self._changed: set[str] = set()
-        self._grouped: set[str] = set()  # venues whose orders include a basket's legs
+        self._changed: set[str] = set()  # position, mark and session rows (orders: their own)
         self._pending_fill: book.FillResult | None = None
 
     # -- rows ------------------------------------------------------------------------------
 
     def load(self, rows: Mapping[str, str]) -> None:
         self._positions, self._orders, self._session, self._marks = {}, {}, None, {}
+        order_rows: dict[str, dict[str, str]] = {}
         for key, text in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "position":
@@ -66,17 +66,19 @@ class BookPart:
             elif kind == "mark":
                 venue, _, symbol = rest.partition(":")
                 self._marks[(venue, symbol)] = decode(Decimal, text)
-            elif kind == "orders":
-                self._orders[rest] = decode(orders.OrdersState, text)
+            elif kind in _ORDER_ROWS:
+                venue = rest if kind == "orders" else rest.partition(":")[0]
+                order_rows.setdefault(venue, {})[key] = text
             elif key == SESSION:
                 self._session = decode(pnl.SessionPnl, text)
-        self._grouped = set()
-        for venue, state in self._orders.items():
-            self._note_groups(venue, state)
+        for venue, venue_rows in order_rows.items():
+            self._orders[venue] = orders.OrderMemory.from_rows(venue, venue_rows, self._orders_cfg)
         self._changed.clear()
 
     def dirty(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        for memory in self._orders.values():
+            out.update(memory.changes())
         if not self._changed:
             return out
         for key in self._changed:
@@ -87,8 +89,6 @@ class BookPart:
             elif kind == "mark":
                 venue, _, symbol = rest.partition(":")
                 out[key] = self._marks.get((venue, symbol))
-            elif kind == "orders":
-                out[key] = self._orders.get(rest)
             else:
                 out[key] = self._session
         self._changed.clear()
@@ -100,18 +100,11 @@ class BookPart:
             self._positions[scope] = value
             self._changed.add(f"position:{scope[0]}:{scope[1]}")
 
-    def _set_orders(self, venue: str, value: orders.OrdersState) -> None:
-        before = self._orders.get(venue)
-        if before is not value and before != value:
-            self._orders[venue] = value
-            self._changed.add(f"orders:{venue}")
-            self._note_groups(venue, value)
-
-    def _note_groups(self, venue: str, value: orders.OrdersState) -> None:
-        if any(o.group is not None for o in value.orders):
-            self._grouped.add(venue)
-        else:
-            self._grouped.discard(venue)
+    def _memory(self, venue: str) -> orders.OrderMemory:
+        memory = self._orders.get(venue)
+        if memory is None:
+            memory = self._orders[venue] = orders.OrderMemory(venue, self._orders_cfg)
+        return memory
 
     def _set_session(self, value: pnl.SessionPnl) -> None:
         if value is not self._session and value != self._session:
@@ -122,15 +115,9 @@ class BookPart:
 
     def tick(self, now_ms: int) -> list[Effect]:
         effects: list[Effect] = []
-        if not self._grouped:  # only accounts with basket legs can be legged
-            return effects
-        for venue, state in list(self._orders.items()):
-            if venue not in self._grouped:
-                continue
-            after, done = orders.leg_effects(state, self._orders_cfg, now_ms)
-            if after is not state:
-                self._set_orders(venue, after)
-            effects += done
+        for memory in self._orders.values():
+            if memory.has_groups:  # only accounts with basket legs can be legged
+                effects += memory.leg_effects(now_ms)
         return effects
 
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
@@ -144,7 +131,7 @@ class BookPart:
         if stage not in ("pre_trade", "monitor"):
             return
         self._start_session(completion, now_ms)
-        venue_orders = self._orders.get(scope[0], _NO_ORDERS)
+        venue_orders = self._orders.get(scope[0])
         if self.book_of_record and self._session is not None:
             fields = book.account_fields(self._session, venue_orders, self._session_cfg, now_ms)
             completion.update("account", fields)
@@ -152,10 +139,10 @@ class BookPart:
             completion.update(
                 "account",
                 {
-                    "open_orders": orders.open_orders(venue_orders),
-                    "orders_last_second": orders.orders_in_window(
-                        venue_orders, orders.SECOND_MS, now_ms
-                    ),
+                    "open_orders": 0 if venue_orders is None else venue_orders.open_count(),
+                    "orders_last_second": 0
+                    if venue_orders is None
+                    else venue_orders.orders_in_window(orders.SECOND_MS, now_ms),
                 },
             )
         if not self.book_of_record:
@@ -183,12 +170,12 @@ class BookPart:
         others = book.total_unrealized(
             {k: p for k, p in self._positions.items() if k != scope}, self._marks
         )
+        memory = self._orders.get(fill.venue)
         result = book.apply_fill(
-            self._orders.get(fill.venue, orders.OrdersState()),
+            orders.OrderMemory(fill.venue) if memory is None else memory,  # nothing is kept
             self._positions.get(scope, positions.PositionState()),
             session,
             fill,
-            orders_cfg=self._orders_cfg,
             session_cfg=self._session_cfg,
             now_ms=now_ms,
             others_unrealized=others,
@@ -221,23 +208,24 @@ class BookPart:
         if result is None:
             return []
         fill = ctx.fill
-        if not result.view.known or result.view.already_applied:
-            # Quarantined or seen: the position does not move; a quarantined id is kept.
-            self._set_orders(fill.venue, result.orders)
+        if result.view.already_applied:
             return list(result.effects)
-        self._set_orders(fill.venue, result.orders)
+        # A quarantined fill (unknown order) keeps its trade id but moves no position.
+        self._memory(fill.venue).note_fill(fill.client_order_id, fill.trade_id, fill.qty)
+        if not result.view.known:
+            return list(result.effects)
         self._set_position((fill.venue, fill.symbol), result.position)
         self._set_session(result.session)
         return list(result.effects)
 
     def _apply_order(self, ctx: PreTradeContext, decision: Decision, now_ms: int) -> None:
         order = ctx.order
-        state = self._orders.get(order.venue, orders.OrdersState())
+        memory = self._memory(order.venue)
         if order.action == "cancel":
-            state = orders.close_order(state, order.client_order_id, "canceled", self._orders_cfg)
+            memory.close(order.client_order_id, "canceled")
         elif order.action == "amend":
             if decision.allowed:
-                state = orders.record_amend(state, self._orders_cfg, now_ms)
+                memory.record_amend(now_ms)
         elif decision.allowed or order.group is not None:
             # A rejected leg of a basket is remembered as rejected: its siblings are legged.
             assert order.qty is not None  # converted from quote_qty by the context
@@ -252,24 +240,17 @@ class BookPart:
                 group=order.group,
                 leg_timeout_ms=order.leg_timeout_ms,
             )
-            state = orders.record_order(state, record, self._orders_cfg, now_ms)
+            memory.record_order(record, now_ms)
             if not decision.allowed:
-                state = orders.close_order(
-                    state, order.client_order_id, "rejected", self._orders_cfg
-                )
-        self._set_orders(order.venue, state)
+                memory.close(order.client_order_id, "rejected")
 
     def order_update(self, venue: str, client_order_id: str, status: str) -> bool:
         """Close an open order the venue reports canceled, rejected or expired; True if it did."""
         if status not in ("canceled", "rejected", "expired"):
             return False
-        state = self._orders.get(venue)
-        found = None if state is None else orders.find(state, client_order_id)
-        if state is None or found is None or found.status != "open":
-            return False
+        memory = self._orders.get(venue)
         final: orders.Status = "rejected" if status == "rejected" else "canceled"  # expired too
-        self._set_orders(venue, orders.close_order(state, client_order_id, final, self._orders_cfg))
-        return True
+        return memory is not None and memory.close(client_order_id, final)
 
     def _mark(self, scope: Scope, mid: Decimal | None, now_ms: int) -> None:
         """A new mark for the book's unrealized P&L (the market's mid)."""
@@ -286,6 +267,14 @@ class BookPart:
 
     def control(self, control: Control, now_ms: int) -> list[Effect]:
         return []
+
+    def position_qty(self, scope: Scope) -> Decimal:
+        position = self._positions.get(scope)
+        return ZERO if position is None else position.qty
+
+    def open_orders(self, venue: str) -> list[orders.OrderRecord]:
+        memory = self._orders.get(venue)
+        return [] if memory is None else list(memory.open_orders())
 
     def describe(self) -> dict[str, Any]:
         session = self._session
@@ -304,10 +293,9 @@ class BookPart:
                         "qty": str(o.qty),
                         "filled_qty": str(o.filled_qty),
                     }
-                    for o in state.orders
-                    if o.status == "open"
+                    for o in memory.open_orders()
                 ]
-                for venue, state in sorted(self._orders.items())
+                for venue, memory in sorted(self._orders.items())
             },
         }
         if session is not None:

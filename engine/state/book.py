@@ -1,15 +1,16 @@
 """The runtime's book of record: fills into positions, session P&L and order memory, pure.
 
-How the runtime calls it (state keys: ("position", "venue:symbol") -> PositionState,
-("session", "pnl") -> SessionPnl, ("orders", venue) -> OrdersState):
-- every evaluation: ``orders.leg_effects(orders, cfg, now_ms)`` (legged baskets) and, with
-  new marks, ``pnl.on_mark(session, total_unrealized(positions, marks), cfg, now_ms)``;
-- pre_trade, allowed new order: ``orders.record_order``; allowed amend: ``orders.record_amend``;
-  cancel / reject / final update: ``orders.close_order``;
+How the runtime calls it (positions and the session are values; each account's orders
+are an ``OrderMemory``, see ``riskctl.state.orders``):
+- every evaluation: ``memory.leg_effects(now_ms)`` (legged baskets) and, with new marks,
+  ``pnl.on_mark(session, total_unrealized(positions, marks), cfg, now_ms)``;
+- pre_trade, allowed new order: ``memory.record_order``; allowed amend:
+  ``memory.record_amend``; cancel / reject / final update: ``memory.close``;
 - completing a pre_trade context: ``account_fields`` and ``position_fields``; monitor:
   ``pnl_fields``;
 - fill stage: ``apply_fill`` before deciding gives the FilledOrder view (``result.view``)
-  and the new states; commit the states it returns.
+  and the new position and session, without changing anything; once the fill is applied,
+  ``memory.note_fill`` (unless ``result.view.already_applied``) and keep what it returned.
 """
 
 from __future__ import annotations
@@ -20,17 +21,7 @@ from decimal import Decimal
 from typing import Literal
 
 from riskctl.state.effects import Effect
-from riskctl.state.orders import (
-    SECOND_MS,
-    OrdersConfig,
-    OrdersState,
-    amends_in_window,
-    find,
-    note_fill,
-    open_orders,
-    orders_in_window,
-    remember_trade,
-)
+from riskctl.state.orders import SECOND_MS, OrderMemory
 from riskctl.state.pnl import (
     SessionConfig,
     SessionPnl,
@@ -70,7 +61,6 @@ class FillView:
 @dataclass(frozen=True, slots=True)
 class FillResult:
     view: FillView
-    orders: OrdersState
     position: PositionState
     session: SessionPnl
     effects: tuple[Effect, ...] = ()
@@ -84,12 +74,11 @@ def total_unrealized(
 
 
 def apply_fill(
-    orders: OrdersState,
+    orders: OrderMemory,
     position: PositionState,
     session: SessionPnl,
     fill: FillInput,
     *,
-    orders_cfg: OrdersConfig,
     session_cfg: SessionConfig,
     now_ms: int,
     others_unrealized: Decimal = ZERO,
@@ -101,26 +90,25 @@ def apply_fill(
     positions at their marks, see ``total_unrealized``) plus this position at ``mark``
     (the fill price when no mark is given).
     """
-    order = find(orders, fill.client_order_id)
+    order = orders.find(fill.client_order_id)
     view = FillView(
         known=order is not None,
         expected_price=None if order is None else order.price,
         qty=None if order is None else order.qty,
         filled_qty=ZERO if order is None else order.filled_qty,
-        already_applied=fill.trade_id in orders.trade_ids,
+        already_applied=orders.has_trade(fill.trade_id),
     )
     if view.already_applied:
-        return FillResult(view, orders, position, session)
+        return FillResult(view, position, session)
     source = f"book:{fill.venue}"
     scope = (fill.venue, fill.symbol)
     if order is None:
         detail = {"client_order_id": fill.client_order_id, "trade_id": fill.trade_id}
         message = f"Fill {fill.trade_id} is for unknown order {fill.client_order_id}: quarantined."
-        # Remembered, though not applied: the same fill replayed is already_applied and
-        # alerts once, not once per replay.
+        # Not applied, but note_fill remembers its trade id: the same fill replayed is
+        # already_applied and alerts once, not once per replay.
         return FillResult(
             view,
-            remember_trade(orders, fill.trade_id, orders_cfg),
             position,
             session,
             (
@@ -129,7 +117,6 @@ def apply_fill(
             ),
         )
     new_pos, realized = apply_trade(position, fill.side, fill.qty, fill.price, fill.fee)
-    new_orders = note_fill(orders, order, fill.trade_id, fill.qty, orders_cfg)
     unreal = others_unrealized + unrealized(new_pos, fill.price if mark is None else mark)
     new_session = on_fill(session, realized, fill.fee, unreal, cfg=session_cfg, now_ms=now_ms)
     effects: tuple[Effect, ...] = ()
@@ -144,7 +131,7 @@ def apply_fill(
             Effect("record", "overfill", source, scope, message, over),
             Effect("alert", "overfill", source, scope, message, over),
         )
-    return FillResult(view, new_orders, new_pos, new_session, effects)
+    return FillResult(view, new_pos, new_session, effects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +149,7 @@ class FillInput:
 
 
 def account_fields(
-    session: SessionPnl, orders: OrdersState, cfg: SessionConfig, now_ms: int
+    session: SessionPnl, orders: OrderMemory | None, cfg: SessionConfig, now_ms: int
 ) -> dict[str, Decimal | int]:
     """The pre_trade ``account`` fields the runtime owns."""
     s = roll(session, cfg, now_ms)
@@ -171,9 +158,9 @@ def account_fields(
         "daily_pnl": now - s.day_start_equity,
         "session_pnl": now - s.start_equity,
         "drawdown": s.peak_equity - now,
-        "open_orders": open_orders(orders),
-        "orders_last_second": orders_in_window(orders, SECOND_MS, now_ms),
-        "amends_last_second": amends_in_window(orders, SECOND_MS, now_ms),
+        "open_orders": 0 if orders is None else orders.open_count(),
+        "orders_last_second": 0 if orders is None else orders.orders_in_window(SECOND_MS, now_ms),
+        "amends_last_second": 0 if orders is None else orders.amends_in_window(SECOND_MS, now_ms),
     }
 
 

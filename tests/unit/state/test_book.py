@@ -10,15 +10,7 @@ from hypothesis import strategies as st
 
 from riskctl.state.book import FillInput, account_fields, apply_fill, pnl_fields, position_fields
 from riskctl.state.codec import decode, encode
-from riskctl.state.orders import (
-    OrderRecord,
-    OrdersConfig,
-    OrdersState,
-    close_order,
-    leg_effects,
-    orders_in_window,
-    record_order,
-)
+from riskctl.state.orders import OrderMemory, OrderRecord, OrdersConfig
 from riskctl.state.pnl import SessionConfig, SessionPnl, day_of, on_mark, start_session
 from riskctl.state.positions import PositionState, apply_trade, signed, unrealized
 
@@ -38,8 +30,16 @@ def _fill(cid: str, tid: str, side: str = "buy", qty: str = "1", price: str = "1
     return FillInput("bin", "BTC", cid, tid, side, D(qty), D(price))  # type: ignore[arg-type]
 
 
-def _apply(orders: OrdersState, pos: PositionState, s: SessionPnl, f: FillInput, now: int = 1):
-    return apply_fill(orders, pos, s, f, orders_cfg=OCFG, session_cfg=UTC_CFG, now_ms=now)
+def _apply(orders: OrderMemory, pos: PositionState, s: SessionPnl, f: FillInput, now: int = 1):
+    """apply_fill, then what the runtime does once the fill is applied."""
+    result = apply_fill(orders, pos, s, f, session_cfg=UTC_CFG, now_ms=now)
+    if not result.view.already_applied:
+        orders.note_fill(f.client_order_id, f.trade_id, f.qty)
+    return result
+
+
+def _memory() -> OrderMemory:
+    return OrderMemory("bin", OCFG)
 
 
 @given(st.lists(st.tuples(sides, qtys, prices), max_size=12), prices)
@@ -73,21 +73,21 @@ def test_when_a_fill_flips_through_zero_then_the_rest_opens_at_the_fill_price() 
     assert position_fields(pos) == {"qty": D(-3), "avg_price": D(110)}
 
 
-def _book() -> tuple[OrdersState, PositionState, SessionPnl]:
-    return OrdersState(), PositionState(), start_session(D(1000), UTC_CFG, 0)
+def _book() -> tuple[OrderMemory, PositionState, SessionPnl]:
+    return _memory(), PositionState(), start_session(D(1000), UTC_CFG, 0)
 
 
 def test_when_two_positions_each_lose_50_then_the_session_lost_100() -> None:
     orders, pos, s = _book()
     for n, (buy, sell) in enumerate([("100", "150"), ("200", "150"), ("300", "250")]):
-        orders = record_order(orders, _order(f"b{n}"), OCFG, 1)
-        orders = record_order(orders, _order(f"s{n}", "sell"), OCFG, 1)
+        orders.record_order(_order(f"b{n}"), 1)
+        orders.record_order(_order(f"s{n}", "sell"), 1)
         for cid, tid, side, price in [
             (f"b{n}", f"tb{n}", "buy", buy),
             (f"s{n}", f"ts{n}", "sell", sell),
         ]:
             r = _apply(orders, pos, s, _fill(cid, tid, side, price=price))
-            orders, pos, s = r.orders, r.position, r.session
+            pos, s = r.position, r.session
     fields = account_fields(s, orders, UTC_CFG, 2)
     assert (fields["session_pnl"], fields["drawdown"], s.peak_equity) == (D(-50), D(100), D(1050))
     assert pnl_fields(s, UTC_CFG, 2)["realized"] == D(-50)
@@ -96,20 +96,20 @@ def test_when_two_positions_each_lose_50_then_the_session_lost_100() -> None:
 @given(st.lists(st.integers(min_value=0, max_value=2), min_size=1, max_size=10))
 def test_when_a_fill_is_applied_twice_then_nothing_changes(replays: list[int]) -> None:
     orders, pos, s = _book()
-    orders = record_order(orders, _order("a", qty="10"), OCFG, 1)
+    orders.record_order(_order("a", qty="10"), 1)
     tids = [f"t{i}" for i in range(3)]  # within the memory bound (3)
     for i in replays:
         r = _apply(orders, pos, s, _fill("a", tids[i]))
-        orders, pos, s = r.orders, r.position, r.session
+        pos, s = r.position, r.session
     distinct = len(set(replays))
     assert pos.qty == D(distinct)
+    before = orders.find("a")
+    orders.changes()
     again = _apply(orders, pos, s, _fill("a", tids[replays[-1]]))
     assert again.view.already_applied
-    assert (again.orders, again.position, again.session) == (
-        orders,
-        pos,
-        s,
-    )
+    assert (again.position, again.session) == (pos, s)
+    assert orders.find("a") == before
+    assert orders.changes() == {}  # nothing to write
 
 
 def test_when_a_fill_is_for_an_unknown_order_then_it_is_quarantined_and_alerts() -> None:
@@ -117,22 +117,22 @@ def test_when_a_fill_is_for_an_unknown_order_then_it_is_quarantined_and_alerts()
     r = _apply(orders, pos, s, _fill("ghost", "t1"))
     assert not r.view.known
     assert r.position == pos
-    assert r.orders.orders == orders.orders  # no order is touched
-    assert r.orders.trade_ids == ("t1", *orders.trade_ids)  # the id is kept: no replay storm
+    assert len(orders) == 0  # no order is touched
+    assert orders.has_trade("t1")  # the id is kept: no replay storm
     assert [(e.kind, e.name) for e in r.effects] == [
         ("record", "fill_quarantined"),
         ("alert", "unknown_order_fill"),
     ]
-    replay = _apply(r.orders, pos, s, _fill("ghost", "t1"))
+    replay = _apply(orders, pos, s, _fill("ghost", "t1"))
     assert replay.view.already_applied
     assert replay.effects == ()
 
 
 def test_when_an_order_is_filled_beyond_its_qty_then_it_is_flagged_and_the_view_is_before() -> None:
     orders, pos, s = _book()
-    orders = record_order(orders, _order("a", qty="1"), OCFG, 1)
+    orders.record_order(_order("a", qty="1"), 1)
     first = _apply(orders, pos, s, _fill("a", "t1", qty="0.6"))
-    second = _apply(first.orders, first.position, first.session, _fill("a", "t2", qty="0.6"))
+    second = _apply(orders, first.position, first.session, _fill("a", "t2", qty="0.6"))
     assert (second.view.filled_qty, second.view.expected_price, second.view.known) == (
         D("0.6"),
         D(100),
@@ -143,43 +143,49 @@ def test_when_an_order_is_filled_beyond_its_qty_then_it_is_flagged_and_the_view_
 
 
 def test_when_orders_age_out_of_the_window_then_the_counts_drop_and_the_log_is_bounded() -> None:
-    orders = OrdersState()
+    orders = _memory()
     for t in range(0, 10_000, 500):
-        orders = record_order(orders, _order(f"o{t}"), OCFG, t)
-    assert orders_in_window(orders, 1_000, 9_600) == 2
-    assert orders_in_window(orders, 5_000, 9_600) == 10
-    assert len(orders.new_times) <= 10
+        orders.record_order(_order(f"o{t}"), t)
+    assert orders.orders_in_window(1_000, 9_600) == 2
+    assert orders.orders_in_window(5_000, 9_600) == 10
+    assert len(orders.changes()["orders:bin"].new_times) <= 11
     assert (
         account_fields(start_session(D(0), UTC_CFG, 0), orders, UTC_CFG, 9_600)["open_orders"] == 20
     )
-    closed = close_order(orders, "o0", "canceled", OCFG)
+    assert orders.close("o0", "canceled")
+    assert not orders.close("o0", "canceled")  # closed once
     assert (
-        account_fields(start_session(D(0), UTC_CFG, 0), closed, UTC_CFG, 9_600)["open_orders"] == 19
+        account_fields(start_session(D(0), UTC_CFG, 0), orders, UTC_CFG, 9_600)["open_orders"] == 19
     )
 
 
 def test_when_many_fills_and_orders_pass_then_the_memory_stays_bounded() -> None:
     orders, pos, s = _book()
+    rows: dict[str, object] = {}
     for i in range(20):
-        orders = record_order(orders, _order(f"o{i}"), OCFG, i)
+        orders.record_order(_order(f"o{i}"), i)
         r = _apply(orders, pos, s, _fill(f"o{i}", f"t{i}"))
-        orders, pos, s = r.orders, r.position, r.session
-    assert len(orders.trade_ids) == 3
-    assert len(orders.orders) == 2
+        pos, s = r.position, r.session
+        rows.update(orders.changes())
+    assert [i for i in range(20) if orders.has_trade(f"t{i}")] == [17, 18, 19]
+    assert len(orders) == 2  # the two newest closed orders
+    stored = {key for key, value in rows.items() if value is not None}
+    assert stored == {"orders:bin", "order:bin:o18", "order:bin:o19", "trade:bin:t17",
+                      "trade:bin:t18", "trade:bin:t19"}  # fmt: skip
 
 
-def _legs(timeout: int = 100) -> OrdersState:
-    orders = OrdersState()
+def _legs(timeout: int = 100) -> OrderMemory:
+    orders = _memory()
     for cid, side in [("L1", "buy"), ("L2", "sell")]:
-        orders = record_order(orders, _order(cid, side, group="g", leg_timeout_ms=timeout), OCFG, 0)
+        orders.record_order(_order(cid, side, group="g", leg_timeout_ms=timeout), 0)
     return orders
 
 
 def test_when_a_leg_fills_and_the_sibling_times_out_then_the_basket_is_flattened_once() -> None:
     orders, pos, s = _legs(), PositionState(), start_session(D(0), UTC_CFG, 0)
-    orders = _apply(orders, pos, s, _fill("L1", "t1")).orders
-    assert leg_effects(orders, OCFG, 99)[1] == []
-    orders, effects = leg_effects(orders, OCFG, 100)
+    _apply(orders, pos, s, _fill("L1", "t1"))
+    assert orders.leg_effects(99) == []
+    effects = orders.leg_effects(100)
     assert [(e.kind, e.name) for e in effects] == [
         ("action", "flatten"),
         ("alert", "legged_basket"),
@@ -187,15 +193,15 @@ def test_when_a_leg_fills_and_the_sibling_times_out_then_the_basket_is_flattened
     assert effects[0].detail["legs"] == [
         {"client_order_id": "L1", "venue": "bin", "symbol": "BTC", "side": "sell", "qty": D(1)}
     ]
-    assert leg_effects(orders, OCFG, 5_000)[1] == []
+    assert orders.leg_effects(5_000) == []
 
 
 def test_when_a_leg_fills_and_the_sibling_is_rejected_then_the_basket_is_flattened() -> None:
     orders, pos, s = _legs(timeout=10**9), PositionState(), start_session(D(0), UTC_CFG, 0)
-    orders = _apply(orders, pos, s, _fill("L1", "t1")).orders
-    assert leg_effects(orders, OCFG, 1)[1] == []
-    orders = close_order(orders, "L2", "rejected", OCFG)
-    assert [e.name for e in leg_effects(orders, OCFG, 1)[1]] == ["flatten", "legged_basket"]
+    _apply(orders, pos, s, _fill("L1", "t1"))
+    assert orders.leg_effects(1) == []
+    orders.close("L2", "rejected")
+    assert [e.name for e in orders.leg_effects(1)] == ["flatten", "legged_basket"]
 
 
 def test_when_the_day_rolls_in_the_session_timezone_then_daily_pnl_restarts() -> None:
@@ -226,5 +232,57 @@ def test_when_a_session_config_is_bad_then_it_is_refused() -> None:
 def test_when_book_states_are_encoded_then_they_decode_to_the_same_value() -> None:
     orders, pos, s = _legs(), PositionState(), start_session(D("1000.5"), UTC_CFG, 0)
     r = _apply(orders, pos, s, _fill("L1", "t1", price="100.25"))
-    for value in (r.orders, r.position, r.session):
+    for value in (r.position, r.session, *orders.changes().values()):
         assert decode(type(value), encode(value)) == value
+
+
+def test_when_the_order_memory_is_rebuilt_from_its_rows_then_it_is_the_same_memory() -> None:
+    orders, pos, s = _memory(), PositionState(), start_session(D(0), UTC_CFG, 0)
+    for i in range(4):  # more closed orders than the bound (2): the oldest go first
+        orders.record_order(_order(f"o{i}"), i)
+        _apply(orders, pos, s, _fill(f"o{i}", f"t-o{i}"))
+    for cid, side in [("L1", "buy"), ("L2", "sell")]:
+        orders.record_order(_order(cid, side, group="g", leg_timeout_ms=100), 10)
+    _apply(orders, pos, s, _fill("L1", "t1"))
+    orders.record_amend(20)
+    rows = {key: encode(value) for key, value in orders.changes().items() if value is not None}
+    again = OrderMemory.from_rows("bin", rows, OCFG)
+    for cid in ("o2", "o3", "L1", "L2"):
+        assert again.find(cid) == orders.find(cid)
+    assert orders.find("o2") is None  # evicted by L1's close
+    assert orders.find("o3") is not None
+    assert [t for t in ("t-o1", "t-o2", "t-o3", "t1") if again.has_trade(t)] == [
+        "t-o2",
+        "t-o3",
+        "t1",
+    ]
+    assert (again.orders_in_window(1_000, 20), again.amends_in_window(1_000, 20)) == (6, 1)
+    assert [o.client_order_id for o in again.open_orders()] == ["L2"]
+    legged = again.leg_effects(110)
+    assert [e.name for e in legged] == ["flatten", "legged_basket"]
+    assert legged == orders.leg_effects(110)
+    assert len(again) == len(orders) == 3
+    again.record_order(_order("o9"), 30)  # the next close evicts the oldest closed: o3
+    again.close("o9", "canceled")
+    assert again.find("o3") is None
+    assert again.find("L1") is not None
+
+
+def test_when_a_single_row_order_memory_of_an_older_version_is_loaded_then_it_is_kept() -> None:
+    legacy = (
+        '{"orders":[{"client_order_id":"b","venue":"bin","symbol":"BTC","side":"buy","qty":"1",'
+        '"price":"100","at_ms":5,"status":"open"},{"client_order_id":"a","venue":"bin",'
+        '"symbol":"BTC","side":"buy","qty":"1","price":"100","at_ms":1,"filled_qty":"1",'
+        '"status":"filled"}],"new_times":[1,5],"amend_times":[],"trade_ids":["t2","t1"],'
+        '"flattened_groups":[]}'
+    )
+    memory = OrderMemory.from_rows("bin", {"orders:bin": legacy}, OCFG)
+    filled = memory.find("a")
+    assert filled is not None
+    assert filled.status == "filled"
+    assert [o.client_order_id for o in memory.open_orders()] == ["b"]
+    assert memory.has_trade("t1")
+    assert memory.has_trade("t2")
+    assert memory.orders_in_window(1_000, 5) == 2
+    rows = memory.changes()  # split into rows on the next commit
+    assert {"orders:bin", "order:bin:a", "order:bin:b", "trade:bin:t1"} <= set(rows)
