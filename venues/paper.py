@@ -6,12 +6,16 @@ a marketable order at once at the touch (at its limit or better), a resting limi
 when a later top crosses it. Fees are ``fee_bps`` of the traded value, in the quote
 currency. ``fail_next`` injects venue errors (a 429 burst, an outage) so a replay meets
 them at the gateway exactly as it would meet them from a real venue.
+
+Memory is bounded, so a replay of any length runs in the same space: the newest
+``MEMORY`` closed orders, trades and requests are kept (a client order id older than that
+is no longer refused as a duplicate); open orders are kept until they close.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Mapping
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -23,6 +27,7 @@ __all__ = ["PaperVenue"]
 
 ZERO = Decimal(0)
 BPS = Decimal(10_000)
+MEMORY = 10_000  # closed orders, trades and requests kept
 
 
 @dataclass(slots=True)
@@ -47,14 +52,19 @@ class PaperVenue:
         self._balances: dict[str, Decimal] = dict(balances or {})
         self._fee_rate = fee_bps / BPS
         self._tops: dict[str, Top] = {}
-        self._orders: dict[str, _Resting] = {}  # client order id -> order
-        self._trades: list[VenueTrade] = []
+        self._orders: dict[str, _Resting] = {}  # client order id -> order, open or closed
+        self._open: dict[str, dict[str, _Resting]] = {}  # symbol -> client order id -> open
+        self._closed: deque[str] = deque()  # client order ids of closed orders, oldest first
+        self._trades: deque[VenueTrade] = deque(maxlen=MEMORY)
+        self._unread: list[VenueTrade] = []  # trades since the last take_trades()
         self._faults: deque[VenueError] = deque()
         self._lose = 0
         self._down = False
         self._now_ms = 0
         self._ids = 0
-        self.requests: list[tuple[int, str, str]] = []  # (now_ms, call, symbol): what was sent
+        # (now_ms, call, symbol) of the newest requests that reached the venue; all counted
+        self.requests: deque[tuple[int, str, str]] = deque(maxlen=MEMORY)
+        self.request_counts: Counter[str] = Counter()
 
     @property
     def venue_id(self) -> str:
@@ -66,10 +76,12 @@ class PaperVenue:
         """A new top of book: resting orders it crosses fill at their limit price."""
         self._now_ms = max(self._now_ms, ts_ms)
         self._tops[symbol] = Top(symbol, bid, ask, ts_ms)
-        for resting in list(self._orders.values()):
-            order = resting.order
-            if order.symbol == symbol and order.is_open and self._crosses(resting.request):
-                self._fill(resting, order.price or ZERO)
+        resting_here = self._open.get(symbol)
+        if not resting_here:
+            return
+        for resting in list(resting_here.values()):
+            if self._crosses(resting.request):
+                self._fill(resting, resting.order.price or ZERO)
 
     def fail_next(self, error: VenueError, count: int = 1) -> None:
         """The next ``count`` requests fail with ``error`` (and reach nothing)."""
@@ -82,10 +94,8 @@ class PaperVenue:
     def reserved(self, asset: str) -> Decimal:
         """What open orders hold of ``asset``: the quote of buys, the base of sells."""
         held = ZERO
-        for resting in self._orders.values():
+        for resting in self._all_open():
             order = resting.order
-            if not order.is_open:
-                continue
             base, _, quote = order.symbol.partition("/")
             left = order.qty - order.filled_qty
             if order.side == "buy" and quote.partition(":")[0] == asset:
@@ -106,7 +116,13 @@ class PaperVenue:
 
     @property
     def trades(self) -> list[VenueTrade]:
+        """The newest trades (up to ``MEMORY``), oldest first."""
         return list(self._trades)
+
+    def take_trades(self) -> list[VenueTrade]:
+        """The trades made since the last call, oldest first."""
+        fresh, self._unread = self._unread, []
+        return fresh
 
     def rate_limit_headroom_pct(self) -> float:
         return 100.0  # a paper venue has no request limit
@@ -145,6 +161,7 @@ class PaperVenue:
         )
         resting = _Resting(order, request)
         self._orders[request.client_order_id] = resting
+        self._open.setdefault(request.symbol, {})[request.client_order_id] = resting
         top = self._tops.get(request.symbol)
         if self._crosses(request):
             assert top is not None
@@ -152,7 +169,7 @@ class PaperVenue:
             assert touch is not None
             self._fill(resting, touch)
         elif request.type == "market" or request.time_in_force in ("IOC", "FOK"):
-            resting.order = replace(order, status="canceled")  # nothing to trade against
+            self._set(resting, replace(order, status="canceled"))  # nothing to trade against
         if self._lose:
             self._lose -= 1
             raise self._error(VenueErrorKind.UNAVAILABLE, "connection lost before the answer")
@@ -163,25 +180,21 @@ class PaperVenue:
         resting = self._orders.get(client_order_id)
         if resting is None or not resting.order.is_open:
             raise self._error(VenueErrorKind.ORDER_NOT_FOUND, f"unknown order {client_order_id}")
-        resting.order = replace(resting.order, status="canceled")
+        self._set(resting, replace(resting.order, status="canceled"))
         return resting.order
 
     async def cancel_all(self, symbol: str | None = None) -> list[VenueOrder]:
         self._request("cancel_all", symbol or "")
         done = []
-        for resting in self._orders.values():
-            if resting.order.is_open and symbol in (None, resting.order.symbol):
-                resting.order = replace(resting.order, status="canceled")
+        for resting in list(self._all_open()):
+            if symbol in (None, resting.order.symbol):
+                self._set(resting, replace(resting.order, status="canceled"))
                 done.append(resting.order)
         return done
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         self._request("fetch_open_orders", symbol or "")
-        return [
-            r.order
-            for r in self._orders.values()
-            if r.order.is_open and symbol in (None, r.order.symbol)
-        ]
+        return [r.order for r in self._all_open() if symbol in (None, r.order.symbol)]
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
         self._request("fetch_order", symbol)
@@ -207,6 +220,26 @@ class PaperVenue:
         if self._faults:
             raise self._faults.popleft()
         self.requests.append((self._now_ms, call, symbol))
+        self.request_counts[call] += 1
+
+    def _all_open(self) -> Iterable[_Resting]:
+        """Open orders, in the order they were created within each symbol."""
+        for by_id in self._open.values():
+            yield from by_id.values()
+
+    def _set(self, resting: _Resting, order: VenueOrder) -> None:
+        """A new state of an order: a closed one leaves the book (and, in time, memory)."""
+        resting.order = order
+        if order.is_open:
+            return
+        cid = resting.request.client_order_id
+        by_id = self._open.get(order.symbol)
+        if by_id is not None and by_id.pop(cid, None) is not None:
+            self._closed.append(cid)
+            while len(self._closed) > MEMORY:
+                old = self._closed.popleft()
+                if not self._orders[old].order.is_open:
+                    del self._orders[old]
 
     def _error(self, kind: VenueErrorKind, message: str) -> VenueError:
         return VenueError(kind=kind, venue=self._venue_id, message=message)
@@ -239,9 +272,10 @@ class PaperVenue:
             ts_ms=self._now_ms,
         )
         self._trades.append(trade)
+        self._unread.append(trade)
         base, _, quote = order.symbol.partition("/")
         quote = quote.partition(":")[0]
         sign = 1 if trade.side == "buy" else -1
         self._balances[base] = self._balances.get(base, ZERO) + sign * qty
         self._balances[quote] = self._balances.get(quote, ZERO) - sign * qty * price - fee
-        resting.order = replace(order, filled_qty=order.qty, status="filled")
+        self._set(resting, replace(order, filled_qty=order.qty, status="filled"))

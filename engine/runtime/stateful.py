@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 
@@ -56,6 +57,7 @@ from riskctl.runtime.part import Part
 from riskctl.state import trading as modes
 from riskctl.state.codec import decode, encode
 from riskctl.state.effects import Effect
+from riskctl.state.orders import OrderRecord
 from riskctl.state.pnl import SessionConfig
 from riskctl.state.store import (
     Control,
@@ -174,6 +176,15 @@ class StatefulGate:
     @property
     def trading(self) -> modes.Trading:
         return self._trading
+
+    def position(self, venue: str, symbol: str) -> Decimal:
+        """The book's position in ``symbol`` at ``venue`` (0 when flat or never traded)."""
+        return self._book.position_qty((venue, symbol))
+
+    def open_orders(self, venue: str) -> list[OrderRecord]:
+        """The runtime's open orders at ``venue``, oldest first (``describe`` without the
+        cost of describing everything: a replay asks on every book update)."""
+        return self._book.open_orders(venue)
 
     def _set_trading(self, value: modes.Trading) -> None:
         if value != self._trading:

@@ -30,6 +30,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from riskctl.kinds import Instruments, RiskLimits
@@ -128,6 +129,7 @@ def stream_of(event_type: str) -> Stream:
     return _STREAMS[event_type]
 
 
+@lru_cache(maxsize=4096)  # a process sees few streams, and each event asks again
 def row_key(sid: StreamId) -> str:
     """The store key of a stream's row: unambiguous whatever venue and symbol contain."""
     return json.dumps(list(sid), separators=(",", ":"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 
 from riskctl.state.store import (
@@ -20,26 +21,28 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
-    """Everything in dicts and lists; lost with the process. Same contract as SqliteStore."""
+    """Everything in dicts and lists; lost with the process. Same contract as SqliteStore.
 
-    def __init__(self) -> None:
+    ``keep_records``: how many of the newest audit records ``audit`` can still give (None:
+    all). The chain goes on past the ones dropped (numbers and hashes as if all were
+    kept), so a replay of any length runs in bounded memory.
+    """
+
+    def __init__(self, *, keep_records: int | None = None) -> None:
+        if keep_records is not None and keep_records < 1:
+            raise ValueError("keep_records must be at least 1")
         self._rows: dict[RowKey, str] = {}
-        self._records: list[AuditRecord] = []
+        self._records: deque[AuditRecord] = deque(maxlen=keep_records)
         self._controls: list[Control] = []
+        self._last_seq, self._last_hash = 0, GENESIS
 
     def load(self) -> Snapshot:
-        last = self._records[-1] if self._records else None
-        return Snapshot(
-            dict(self._rows),
-            last.seq if last else 0,
-            last.hash if last else GENESIS,
-        )
+        return Snapshot(dict(self._rows), self._last_seq, self._last_hash)
 
     def commit(
         self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
-        last = self._records[-1] if self._records else None
-        seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+        seq, prev = self._last_seq, self._last_hash
         committed = []
         for record in records:  # build everything first: a failure leaves nothing behind
             seq += 1
@@ -53,6 +56,7 @@ class MemoryStore:
             else:
                 self._rows[key] = value
         self._records.extend(committed)
+        self._last_seq, self._last_hash = seq, prev
         return committed
 
     def post_control(

@@ -122,7 +122,6 @@ class Replay:
         self.strategy = strategy
         self.collect = collector or Collector(runtime)
         self._markets: dict[tuple[str, str], _Market] = {}
-        self._trades_seen = dict.fromkeys(self.papers, 0)
         self._next_monitor: int | None = None
         self._now = 0
 
@@ -218,9 +217,7 @@ class Replay:
             return
         market = self._markets[(venue, symbol)]
         mine = tuple(
-            o["client_order_id"]
-            for o in self.runtime.describe().get("open_orders", {}).get(venue, [])
-            if o["symbol"] == symbol
+            o.client_order_id for o in self.runtime.open_orders(venue) if o.symbol == symbol
         )
         view = BookView(
             venue=venue,
@@ -230,7 +227,7 @@ class Replay:
             bid_qty=market.bid_qty,
             ask_qty=market.ask_qty,
             ts_ms=self._now,
-            position=self._position(venue, symbol),
+            position=self.runtime.position(venue, symbol),
             open_orders=mine,
         )
         for action in self.strategy.on_book(view):
@@ -326,9 +323,7 @@ class Replay:
         paper = self.papers.get(venue)
         if paper is None:
             return
-        trades = paper.trades
-        fresh = trades[self._trades_seen[venue] :]
-        self._trades_seen[venue] = len(trades)
+        fresh = paper.take_trades()
         for step in self.gateway.apply_trades(venue, fresh, self._now):
             self.collect.step(step, self._now)
         for trade in fresh:
@@ -429,10 +424,6 @@ class Replay:
             if market.bid is not None and market.ask is not None:
                 out[f"{venue}:{symbol}"] = (market.bid + market.ask) / 2
         return out
-
-    def _position(self, venue: str, symbol: str) -> Decimal:
-        positions = self.runtime.describe().get("positions", {})
-        return Decimal(str(positions.get(f"{venue}:{symbol}", "0")))
 
     def _account(self, venue: str, symbol: str) -> dict[str, Any]:
         paper = self.papers.get(venue)
