@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pytest
+
 from riskctl.state import MemoryStore, NewRecord
 from riskctl.state.codec import decode, encode
 from riskctl.state.store import GENESIS, canonical_body, chain_hash
@@ -46,3 +48,18 @@ def test_when_a_state_value_is_encoded_then_it_decodes_to_an_equal_value_exactly
     text = encode(value)
     assert '"0.10000000000000000001"' in text
     assert decode(_Sample, text) == value
+
+
+def test_when_only_the_newest_records_are_kept_then_the_chain_goes_on_as_if_all_were() -> None:
+    kept, every = MemoryStore(keep_records=2), MemoryStore()
+    for n in range(5):
+        for store in (kept, every):
+            store.commit({}, [NewRecord(n, "decision", {"n": n})])
+    assert [r.seq for r in kept.audit()] == [4, 5]
+    assert list(kept.audit()) == list(every.audit())[-2:]
+    assert (kept.load().last_seq, kept.load().last_hash) == (5, every.load().last_hash)
+
+
+def test_when_keep_records_is_not_positive_then_it_is_refused() -> None:
+    with pytest.raises(ValueError, match="keep_records"):
+        MemoryStore(keep_records=0)
