@@ -255,14 +255,14 @@ class Collector:
             "time_halted_ms": self.halted_ms,
             "venue_events": dict(sorted(self.venue_events.items())),
             "pnl": {
-                "session_pnl": session.get("session_pnl", "0"),
-                "realized_pnl": session.get("realized_pnl", "0"),
-                "fees": session.get("fees", "0"),
-                "max_drawdown": str(self.max_drawdown),
+                "session_pnl": _plain(session.get("session_pnl", "0")),
+                "realized_pnl": _plain(session.get("realized_pnl", "0")),
+                "fees": _plain(session.get("fees", "0")),
+                "max_drawdown": _plain(self.max_drawdown),
             },
             "max_position": {
                 scope: {
-                    "max_abs_qty": str(qty),
+                    "max_abs_qty": _plain(qty),
                     "max_position_qty": limits.get(scope, {}).get("max_position_qty"),
                 }
                 for scope, qty in sorted(self.max_abs_position.items())
@@ -361,3 +361,13 @@ class Collector:
                         lower = upper
                     out[scope] = bands
         return out
+
+
+def _plain(value: Any) -> str:
+    """An exact decimal as text without trailing zeros or an exponent ("-21.09614037" for
+    "-21.096140370000000000000"): the same number, easier to read."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite():
+        return str(number)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
