@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from riskctl.cli.output import print_problems
 from riskctl.cli.run_cmd import Lines, Refusal, json_line, parse_line
 from riskctl.runtime import StatefulGate
+from riskctl.session.record import SessionRecorder
 from riskctl.state.alert_sink import JsonlAlertSink
 from riskctl.venues.config import ConfigError, RiskctlConfig
 from riskctl.venues.errors import VenueError
@@ -38,11 +39,13 @@ def serve_with_venues(
     runtime: StatefulGate,
     lines: Lines,
     out: TextIO,
-    sink: JsonlAlertSink | None,
+    *,
+    sink: JsonlAlertSink | None = None,
+    recorder: SessionRecorder | None = None,
 ) -> int:
     """Serve the stream through the configured venues; the exit code."""
     try:
-        return asyncio.run(_serve(config, runtime, lines, out, sink))
+        return asyncio.run(_serve(config, runtime, lines, out, sink=sink, recorder=recorder))
     except ConfigError as exc:
         print_problems(exc.diagnostics)
         return 2
@@ -56,7 +59,9 @@ async def _serve(
     runtime: StatefulGate,
     lines: Lines,
     out: TextIO,
+    *,
     sink: JsonlAlertSink | None,
+    recorder: SessionRecorder | None,
 ) -> int:
     async with open_gateway(config, runtime) as gateway:
         for venue_id in gateway.venues:
@@ -68,7 +73,9 @@ async def _serve(
             waiting = lines.next_now()
             if waiting is None:
                 continue
-            data, effects = await _one(gateway, runtime, *waiting)
+            data, effects = await _one(gateway, runtime, *waiting, recorder=recorder)
+            if recorder is not None:
+                recorder.flush()
             out.write(json_line(data))
             out.flush()
             if sink is not None:
@@ -80,13 +87,20 @@ async def _serve(
 
 
 async def _one(
-    gateway: OrderGateway, runtime: StatefulGate, line: str | bytes, number: int
+    gateway: OrderGateway,
+    runtime: StatefulGate,
+    line: str | bytes,
+    number: int,
+    *,
+    recorder: SessionRecorder | None = None,
 ) -> tuple[dict[str, Any], tuple[Any, ...]]:
     parsed = parse_line(line, number)
     if isinstance(parsed, Refusal):
         step = runtime.refuse("input", "input.invalid", parsed.message, parsed.where)
         return step.to_json(), step.effects
     stage, context = parsed
+    if recorder is not None:
+        recorder.record(stage, context)
     if stage != "pre_trade":
         step = runtime.evaluate(stage, context)
         reports = await gateway.carry_out(step, runtime.now_ms)

@@ -41,6 +41,7 @@ from riskctl.context import CONTEXTS
 from riskctl.errors import PolicyLoadError
 from riskctl.gate import Gate
 from riskctl.runtime.stateful import Batch, StatefulGate, Step
+from riskctl.session.record import SessionRecorder
 from riskctl.state.alert_sink import JsonlAlertSink
 
 __all__ = [
@@ -91,6 +92,15 @@ def register(verbs: Any) -> None:
         help="append every alert event (pending, firing, resolved) to FILE as JSON Lines",
     )
     parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "append the inputs as a session (JSON Lines, .gz allowed) that riskctl replay"
+            " can replay: market data, signals, orders, fills"
+        ),
+    )
+    parser.add_argument(
         "--max-batch",
         type=positive,
         default=MAX_BATCH,
@@ -137,25 +147,57 @@ def run(args: argparse.Namespace) -> int:
     if store is None:
         return 2
     runtime = StatefulGate(gate, store)
-    try:
-        sink = JsonlAlertSink(args.alerts) if args.alerts else None
-    except OSError as exc:
+    outputs = _open_outputs(args)
+    if outputs is None:
         runtime.close()
-        print(
-            f"riskctl: cannot open the alerts file {args.alerts}: {exc.strerror}", file=sys.stderr
-        )
         return 2
+    sink, recorder = outputs
     try:
         if config is not None and config.venues:
             from riskctl.venues.run_loop import serve_with_venues  # noqa: PLC0415
 
-            return serve_with_venues(config, runtime, Lines.of(sys.stdin), sys.stdout, sink)
-        serve(runtime, Lines.of(sys.stdin), sys.stdout, sink=sink, max_batch=args.max_batch)
+            return serve_with_venues(
+                config, runtime, Lines.of(sys.stdin), sys.stdout, sink=sink, recorder=recorder
+            )
+        serve(
+            runtime,
+            Lines.of(sys.stdin),
+            sys.stdout,
+            sink=sink,
+            max_batch=args.max_batch,
+            recorder=recorder,
+        )
     finally:
         if sink is not None:
             sink.close()
+        if recorder is not None:
+            recorder.close()
+            if recorder.skipped:
+                print(f"riskctl: --record: {recorder.skipped} inputs were not recordable "
+                      "(refused contexts)", file=sys.stderr)  # fmt: skip
         runtime.close()
     return 0
+
+
+def _open_outputs(
+    args: argparse.Namespace,
+) -> tuple[JsonlAlertSink | None, SessionRecorder | None] | None:
+    """The --alerts sink and the --record file, or None after saying which cannot open."""
+    try:
+        sink = JsonlAlertSink(args.alerts) if args.alerts else None
+    except OSError as exc:
+        print(f"riskctl: cannot open the alerts file {args.alerts}: {exc.strerror}",
+              file=sys.stderr)  # fmt: skip
+        return None
+    try:
+        recorder = SessionRecorder(args.record) if args.record else None
+    except OSError as exc:
+        if sink is not None:
+            sink.close()
+        print(f"riskctl: cannot open the record file {args.record}: {exc.strerror}",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return sink, recorder
 
 
 def serve(
@@ -165,9 +207,10 @@ def serve(
     *,
     sink: JsonlAlertSink | None = None,
     max_batch: int = MAX_BATCH,
+    recorder: SessionRecorder | None = None,
 ) -> None:
     """Decide every input line, a batch of waiting lines per transaction; answer each batch
-    once it is committed."""
+    once it is committed (and ``recorder`` has the batch's inputs on disk)."""
     while lines.wait():
         deadline = time.perf_counter() + MAX_BATCH_MS / 1000
         with runtime.batch() as batch:
@@ -175,9 +218,11 @@ def serve(
                 waiting = lines.next_now()
                 if waiting is None:
                     break
-                decide_line(batch, *waiting)
+                decide_line(batch, *waiting, recorder=recorder)
                 if time.perf_counter() >= deadline:
                     break
+        if recorder is not None:
+            recorder.flush()
         # Committed: every answer is durable before it is written. All of a batch's answers
         # go out in one write, so a crash between the commit and the answers is as short
         # as it can be (it leaves committed lines unanswered: see the module docstring).
@@ -189,13 +234,17 @@ def serve(
                 sink.write_alerts(step.effects, at_ms=step.now_ms)
 
 
-def decide_line(batch: Batch, line: str | bytes, number: int) -> None:
+def decide_line(
+    batch: Batch, line: str | bytes, number: int, *, recorder: SessionRecorder | None = None
+) -> None:
     """One input line into the batch: decided, or refused with the place it went wrong
     (``bytes`` is a line that is not UTF-8 text)."""
     parsed = parse_line(line, number)
     if isinstance(parsed, Refusal):
         batch.refuse("input", "input.invalid", parsed.message, parsed.where)
         return
+    if recorder is not None:
+        recorder.record(*parsed)
     batch.evaluate(*parsed)
 
 

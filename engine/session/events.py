@@ -70,7 +70,13 @@ class TradeEvent(SessionModel):
     id: Name = Field(description="The venue's trade id, as text (Binance's are integers).")
     price: Price = Field(description="Trade price, quote currency.")
     qty: Qty = Field(description="Trade quantity, base units.")
-    side: Side = Field(description="The taker's side: buy lifted the ask, sell hit the bid.")
+    side: Side | None = Field(
+        default=None,
+        description=(
+            "The taker's side: buy lifted the ask, sell hit the bid; omitted when the source"
+            " does not say (a trade recorded from an ingest context)."
+        ),
+    )
     trade_type: str | None = Field(
         default=None,
         max_length=40,

@@ -13,11 +13,14 @@ REPO = Path(__file__).resolve().parents[2]
 RISKCTL = Path(sys.executable).parent / "riskctl"
 
 
-def riskctl(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run ``riskctl ARGS``; bad input must never end in a traceback."""
+def riskctl(
+    *args: str | Path, cwd: Path = REPO, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``riskctl ARGS`` (``input_text`` on stdin); bad input must never end in a traceback."""
     done = subprocess.run(
         [str(RISKCTL), *map(str, args)],
         cwd=cwd,
+        input=input_text,
         capture_output=True,
         text=True,
         timeout=60,
