@@ -85,6 +85,11 @@ def test_compare_with_a_tightened_limit_names_the_flipped_decisions(tmp_path) ->
     assert compared["decisions_flipped"] > 0
     flip = compared["first_flips"][0]
     assert (flip["first"], flip["other"]) == ("allow", "reject")
+    assert (flip["qty"], flip["scope"]) == ("2", "binance:BTC/USDT")  # the 2 over the new 1
+    assert "max_order_qty" in flip["other_rules"]
+    text = replay(session(tmp_path), "--policies", REPO / "policies", "--compare", tight)
+    assert f"{flip['client_order_id']} (" in text.stdout
+    assert "[max_order_qty]" in text.stdout
 
 
 def test_a_malformed_line_is_located_and_the_replay_goes_on(tmp_path) -> None:

@@ -55,6 +55,9 @@ class Collector:
         self.rejects: list[dict[str, Any]] = []
         self.rejects_total = 0
         self.outcomes_by_order: dict[str, str] = {}  # client order id -> pre_trade outcome
+        # client order id -> what --compare shows of a flipped order: the order as sent and
+        # the rules its pre_trade decision hit
+        self.order_facts: dict[str, dict[str, Any]] = {}
         self.prices: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
         self.positions: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
         self.pnl: list[tuple[int, Decimal, Decimal]] = []
@@ -166,6 +169,14 @@ class Collector:
         outcome = str(first.outcome) if first is not None else "reject"
         cid = str(order.get("client_order_id"))
         self.outcomes_by_order[cid] = outcome if result.status != "rejected" else "reject"
+        self.order_facts[cid] = {
+            "ts_ms": at_ms,
+            "scope": f"{order.get('venue')}:{order.get('symbol')}",
+            "side": order.get("side"),
+            "qty": order.get("qty"),
+            "price": order.get("price"),
+            "rules": [] if first is None else sorted({h.rule_id for h in first.hits}),
+        }
         if result.status == "rejected" and self.rejects and self.rejects[-1]["ts_ms"] == at_ms:
             self.rejects[-1]["client_order_id"] = cid
         if len(self.orders) < MAX_KEPT:

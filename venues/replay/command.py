@@ -180,14 +180,24 @@ def _progress(items: Iterator[Any], path: Path) -> Iterator[Any]:
 def compare(first: Any, other: Any) -> dict[str, Any]:
     """What differs between two replays of one session under two policy sets."""
     flipped = [
-        {"client_order_id": cid, "first": outcome, "other": other.outcomes_by_order.get(cid)}
+        (cid, outcome, other.outcomes_by_order.get(cid))
         for cid, outcome in first.outcomes_by_order.items()
         if other.outcomes_by_order.get(cid, outcome) != outcome
     ]
+    shown = []
+    for cid, outcome, then in flipped[:10]:
+        facts = first.order_facts.get(cid, {})
+        rules = other.order_facts.get(cid, {}).get("rules", [])
+        shown.append({
+            "client_order_id": cid, "first": outcome, "other": then,
+            "ts_ms": facts.get("ts_ms"), "scope": facts.get("scope"), "side": facts.get("side"),
+            "qty": facts.get("qty"), "price": facts.get("price"),
+            "first_rules": facts.get("rules", []), "other_rules": rules,
+        })  # fmt: skip
     a, b = first.summary(), other.summary()
     return {
         "decisions_flipped": len(flipped),
-        "first_flips": flipped[:10],
+        "first_flips": shown,
         "pnl": {"first": a["pnl"]["session_pnl"], "other": b["pnl"]["session_pnl"]},
         "max_drawdown": {"first": a["pnl"]["max_drawdown"], "other": b["pnl"]["max_drawdown"]},
         "time_halted_ms": {"first": a["time_halted_ms"], "other": b["time_halted_ms"]},
@@ -237,6 +247,9 @@ def print_compare(compared: dict[str, Any], out: TextIO) -> None:
     w = out.write
     w(f"\ncompared: {compared['decisions_flipped']} order decisions flipped\n")
     for flip in compared["first_flips"]:
-        w(f"  {flip['client_order_id']}: {flip['first']} -> {flip['other']}\n")
+        order = f"{flip['side']} {flip['qty']} {flip['scope']} @ {flip['price'] or 'market'}"
+        rules = ", ".join(flip["other_rules"] or flip["first_rules"]) or "-"
+        w(f"  {_ms(flip['ts_ms'])}  {flip['client_order_id']} ({order}): {flip['first']} ->")
+        w(f" {flip['other']}  [{rules}]\n")
     for key in ("pnl", "max_drawdown", "time_halted_ms"):
         w(f"  {key}: {compared[key]['first']} -> {compared[key]['other']}\n")
