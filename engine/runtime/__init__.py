@@ -1,5 +1,5 @@
 """The runtime above the pure Gate: state completed, decisions applied, commits durable."""
 
-from riskctl.runtime.stateful import StatefulGate, Step, describe
+from riskctl.runtime.stateful import Batch, StatefulGate, Step, describe
 
-__all__ = ["StatefulGate", "Step", "describe"]
+__all__ = ["Batch", "StatefulGate", "Step", "describe"]

@@ -37,3 +37,11 @@ def test_engine_exports_exactly_the_documented_names() -> None:
 def test_every_export_resolves() -> None:
     for name in riskctl.__all__:
         assert getattr(riskctl, name) is not None
+
+
+def test_the_runtime_exports_the_gate_its_steps_and_group_commit() -> None:
+    import riskctl.runtime  # noqa: PLC0415
+    from riskctl.runtime import Batch  # noqa: PLC0415
+
+    assert riskctl.runtime.__all__ == ["Batch", "StatefulGate", "Step", "describe"]
+    assert riskctl.runtime.StatefulGate.batch.__annotations__["return"] in ("Batch", Batch)
