@@ -69,7 +69,11 @@ async def _serve(
             if not report.clean:
                 print(f"riskctl: reconcile {venue_id}: {report.to_json()}", file=sys.stderr)
         polled = time.monotonic()
-        while lines.wait():
+        while (ready := lines.wait_for(POLL_FILLS_S)) is not False:
+            if ready is None:  # idle: a kill posted meanwhile, fills of resting orders
+                await _idle(gateway, runtime, sink)
+                polled = time.monotonic()
+                continue
             waiting = lines.next_now()
             if waiting is None:
                 continue
@@ -115,6 +119,20 @@ async def _one(
     data["venue"] = result.venue_json()
     effects = tuple(e for step in result.steps for e in step.effects)
     return data, effects
+
+
+async def _idle(gateway: OrderGateway, runtime: StatefulGate, sink: JsonlAlertSink | None) -> None:
+    """No input for a while: carry out operator controls posted since the last line (a
+    ``riskctl kill`` cancels every order now, not at the bot's next order), then poll fills.
+    What it did goes to stderr and the alerts file: stdout keeps one line per input line."""
+    step = runtime.poll_controls(now_ms=_wall_ms())
+    if step is not None:
+        reports = await gateway.carry_out(step, runtime.now_ms)
+        for report in reports:
+            print(f"riskctl: {report.venue}: cancel-all: {report.to_json()}", file=sys.stderr)
+        if sink is not None:
+            sink.write_alerts(step.effects, at_ms=step.now_ms)
+    await _poll(gateway)
 
 
 async def _poll(gateway: OrderGateway) -> None:

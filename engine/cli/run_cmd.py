@@ -333,17 +333,29 @@ class Lines:
             self._read()
         return bool(self._ready)
 
+    def wait_for(self, timeout_s: float) -> bool | None:
+        """``wait``, giving up after ``timeout_s`` without input: None then (a stream
+        without a descriptor cannot say, and blocks as ``wait`` does)."""
+        deadline = time.monotonic() + timeout_s
+        while not self._ready and not self._eof:
+            if self._fd is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._readable(left):
+                    return None
+            self._read()
+        return bool(self._ready)
+
     def next_now(self) -> tuple[str | bytes, int] | None:
         """The next waiting line and its number, without waiting for input to arrive."""
         if not self._ready and not self._eof and self._readable():
             self._read()
         return self._ready.popleft() if self._ready else None
 
-    def _readable(self) -> bool:
+    def _readable(self, timeout_s: float = 0) -> bool:
         if self._fd is None:
             return False  # a plain stream cannot say: one line per batch
         try:
-            found, _, _ = select.select([self._fd], [], [], 0)
+            found, _, _ = select.select([self._fd], [], [], timeout_s)
         except (OSError, ValueError):
             return False
         return bool(found)

@@ -211,6 +211,17 @@ class StatefulGate:
         self.store.post_control("reset", by=by, reason=reason, at_ms=now_ms, target=breaker)
         return self._controls_only(now_ms)
 
+    def poll_controls(self, *, now_ms: int) -> Step | None:
+        """Apply the operator controls another process posted since the last decision,
+        without waiting for the next context: an idle bot's ``riskctl kill`` must still
+        cancel its orders. None when nothing was posted (cheap: one store query)."""
+        self._unbatched()
+        if not self.store.controls(self._trading.last_control):
+            return None
+        now_ms = max(now_ms, self._last_now)
+        self._last_now = now_ms
+        return self._controls_only(now_ms)
+
     def _controls_only(self, now_ms: int) -> Step:
         records: list[NewRecord] = []
         effects = self._apply_controls(now_ms, records)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,47 @@ def test_run_without_a_state_a_memory_flag_or_a_config_exits_2() -> None:
     )
     assert done.returncode == 2
     assert "--state FILE, --memory or --config FILE" in done.stderr
+
+
+def open_at_mock(mock: MockExchange) -> list[str]:
+    async def go() -> list[str]:
+        async with ccxt_client(mock) as exchange:
+            return [o["clientOrderId"] for o in await exchange.fetch_open_orders("BTC/USDT")]
+
+    return asyncio.run(go())
+
+
+def test_run_with_a_config_when_killed_while_idle_then_orders_are_canceled_at_once(
+    tmp_path, mock
+) -> None:
+    """A bot that stopped sending still has orders resting; `riskctl kill` from another
+    process cancels them within the idle poll, not at the bot's next line."""
+    state = tmp_path / "state.db"
+    environ = {**os.environ, KEY_ENV: mock.api_key, SECRET_ENV: DEFAULT_API_SECRET}
+    with subprocess.Popen(
+        [str(RISKCTL), "run", "--config", str(config_file(tmp_path, mock)), "--state",
+         str(state)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environ,
+    ) as running:  # fmt: skip
+        assert running.stdin is not None
+        assert running.stdout is not None
+        running.stdin.write(pre_trade_line("rest-1", "0.01", "49990") + "\n")
+        running.stdin.flush()
+        answer = json.loads(running.stdout.readline())
+        assert answer["venue"]["order"]["status"] == "open", answer
+        assert open_at_mock(mock) == ["rest-1"]
+        killed = subprocess.run(
+            [str(RISKCTL), "kill", "--state", str(state), "--by", "ops", "--reason", "test"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+        assert killed.returncode == 0, killed.stderr
+        deadline = time.monotonic() + 15
+        while open_at_mock(mock) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert open_at_mock(mock) == []  # canceled while the bot sent nothing
+        running.stdin.close()
+        assert running.wait(timeout=30) == 0
+        stderr = running.stderr.read() if running.stderr is not None else ""
+    assert "cancel-all" in stderr
+    assert "Traceback" not in stderr
