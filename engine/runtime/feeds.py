@@ -78,10 +78,8 @@ class FeedPart:
         if (seq is not None and type(seq) is not int) or (key is not None and type(key) is not str):
             return
         known = streams.known(self._universe, *scope)
-        completion.set("feed.known_symbol", known)
         sid: streams.StreamId = (scope[0], scope[1], streams.stream_of(kind))
         mode = self._modes.get((scope[0], sid[2]), self._config.mode)
-        completion.set("feed.mode", mode)
         after, seen = streams.observe(
             self._configs[mode],
             self._states.get(sid),
@@ -98,8 +96,15 @@ class FeedPart:
             trade_type=_text(get("event.trade_type")),
         )
         completion.set("event.reference_price", seen.reference_price)
-        completion.set("feed.last_seq", seen.last_seq)
-        completion.set("feed.duplicate", seen.duplicate)
+        completion.update(  # one section copy for the four fields (the hot path)
+            "feed",
+            {
+                "known_symbol": known,
+                "mode": mode,
+                "last_seq": seen.last_seq,
+                "duplicate": seen.duplicate,
+            },
+        )
         if known:
             self._pending = after
 
