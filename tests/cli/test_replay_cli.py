@@ -64,6 +64,11 @@ def test_two_replays_of_one_session_give_identical_summaries(tmp_path) -> None:
     assert json.loads(first.stdout) == json.loads(second.stdout)
     summary = json.loads(first.stdout)["summary"]
     assert summary["decisions"]["pre_trade"]["allow"] > 0
+    # every rule's hits, not only the top ten; bands entered per band set
+    assert {r["rule_id"]: r["hits"] for r in summary["top_rules"]}.items() <= summary[
+        "rule_hits"
+    ].items()
+    assert isinstance(summary["bands_entered"], dict)
     assert summary["decisions"]["fill"]["allow"] > 0
 
 

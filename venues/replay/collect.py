@@ -248,6 +248,7 @@ class Collector:
                 stage: dict(sorted(c.items())) for stage, c in sorted(self.decisions.items())
             },
             "orders": dict(sorted(self.order_status.items())),
+            "rule_hits": dict(sorted(self.rule_hits.items())),
             "top_rules": [
                 {"rule_id": rule, "hits": n, "message": self.rule_messages.get(rule, "")}
                 for rule, n in self.rule_hits.most_common(10)
@@ -256,6 +257,10 @@ class Collector:
             "breakers_tripped": sorted({t["breaker"] for t in self.trips}),
             "breaker_resets": len([r for r in self.resets if r["what"] == "reset"]),
             "band_transitions": len(self.band_moves),
+            "bands_entered": {
+                band_set: sorted({m["to"] for m in self.band_moves if m["set"] == band_set})
+                for band_set in sorted({m["set"] for m in self.band_moves})
+            },
             "alerts_fired": len([a for a in self.alerts if a["status"] == "firing"]),
             "alerts_resolved": len([a for a in self.alerts if a["status"] == "resolved"]),
             "alerts": sorted({a["alert"] for a in self.alerts if a["status"] == "firing"}),

@@ -123,6 +123,7 @@ class Replay:
         self.collect = collector or Collector(runtime)
         self._markets: dict[tuple[str, str], _Market] = {}
         self._next_monitor: int | None = None
+        self._balance_ms: dict[str, int] = {}  # venue -> session time of its last balance
         self._now = 0
 
     # -- the loop ----------------------------------------------------------------------------
@@ -304,7 +305,8 @@ class Replay:
             "market": {
                 "bid": market.bid,
                 "ask": market.ask,
-                "age_ms": max(0, self._now - market.ts_ms) if market.ts_ms else 0,
+                # Signed: a venue clock ahead of ours makes it negative (clock_skew says so).
+                "age_ms": self._now - market.ts_ms if market.ts_ms else 0,
             },
             "account": self._account(venue, symbol),
         }
@@ -388,14 +390,22 @@ class Replay:
         paper = self.papers.get(event.venue)
         if paper is not None:
             paper.set_balance(event.asset, event.free + event.locked)
+            self._balance_ms[event.venue] = self._now
 
     async def _monitor(self, at_ms: int) -> None:
         for (venue, symbol), market in sorted(self._markets.items()):
+            position = self.runtime.position(venue, symbol)
+            bid, ask = market.bid, market.ask
+            notional = ZERO
+            if bid is not None and ask is not None:
+                notional = abs(position) * (bid + ask) / 2
             context = {
                 "now_ms": at_ms,
                 "venue": venue,
                 "symbol": symbol,
                 "account": self._account(venue, symbol),
+                # The runtime owns the position; its mark-to-market at the replay's mid is ours.
+                "inventory": {"position_notional": notional},
                 "health": {
                     "feed_age_ms": max(0, at_ms - market.recv_ms),
                     "feed_connected": True,
@@ -439,7 +449,9 @@ class Replay:
         return {
             "equity": equity,
             "available_balance": quote_total - paper.reserved(quote),
-            "balance_age_ms": 0,
+            # How old the venue's balance snapshot is: the session's balance events are the
+            # snapshots (none recorded: the paper account is its own, always current).
+            "balance_age_ms": self._now - self._balance_ms.get(venue, self._now),
             "quote_free": quote_total,
             "quote_reserved": paper.reserved(quote),
             "base_free": paper.balance(base),
