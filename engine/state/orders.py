@@ -74,10 +74,11 @@ class OrderRecord:
 
 @dataclass(frozen=True, slots=True)
 class OrderRow:
-    """An order as stored: ``closed_seq`` orders the closed ones (the lowest goes first)."""
+    """An order as stored. ``seq`` keeps memory's order across a restart: an open order's is
+    when it was recorded, a closed order's when it closed (the lowest closed goes first)."""
 
     order: OrderRecord
-    closed_seq: int = 0
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +111,13 @@ class OrderMemory:
     __slots__ = (
         "_amend_times",
         "_changed",
-        "_close_seq",
         "_closed",
         "_flattened",
         "_groups",
         "_new_times",
         "_open",
+        "_open_seq",
+        "_seq",
         "_trade_seq",
         "_trades",
         "cfg",
@@ -127,7 +129,8 @@ class OrderMemory:
         self.cfg = cfg or OrdersConfig()
         self._open: dict[str, OrderRecord] = {}  # in the order they were recorded
         self._closed: dict[str, OrderRecord] = {}  # oldest closed first
-        self._close_seq = 0
+        self._open_seq: dict[str, int] = {}  # client order id -> seq of an open order
+        self._seq = 0  # orders recorded and closed so far: OrderRow.seq
         self._trades: dict[str, int] = {}  # trade id -> seq, oldest first
         self._trade_seq = 0
         self._new_times: deque[int] = deque()
@@ -178,7 +181,9 @@ class OrderMemory:
         if before is not None:
             self._forget_leg(before)
         self._open[cid] = order
-        self._put(order)
+        self._seq += 1
+        self._open_seq[cid] = self._seq
+        self._put(order, self._seq)
         if order.group is not None:
             self._groups.setdefault(order.group, []).append(cid)
         _add_time(self._new_times, now_ms, self.cfg.max_window_ms)
@@ -207,7 +212,7 @@ class OrderMemory:
             updated = replace(order, filled_qty=filled, status=status)
             if updated.status == "open":
                 self._open[client_order_id] = updated
-                self._put(updated)
+                self._put(updated, self._open_seq[client_order_id])
             else:
                 self._close(updated)
         self._trade_seq += 1
@@ -252,6 +257,7 @@ class OrderMemory:
     ) -> OrderMemory:
         """Rebuild one account's memory from its committed rows (key -> JSON text)."""
         memory = cls(venue, cfg)
+        opened: list[tuple[int, OrderRecord]] = []
         closed: list[tuple[int, OrderRecord]] = []
         trades: list[tuple[int, str]] = []
         for key, text in rows.items():
@@ -260,15 +266,16 @@ class OrderMemory:
                 memory._load_windows(text)
             elif kind == "order":
                 row = decode(OrderRow, text)
-                if row.order.status == "open":
-                    memory._open[row.order.client_order_id] = row.order
-                else:
-                    closed.append((row.closed_seq, row.order))
+                (opened if row.order.status == "open" else closed).append((row.seq, row.order))
             elif kind == "trade":
                 trades.append((decode(int, text), rest.partition(":")[2]))
+        for seq, order in sorted(opened, key=lambda item: item[0]):
+            memory._open[order.client_order_id] = order
+            memory._open_seq[order.client_order_id] = seq
+            memory._seq = max(memory._seq, seq)
         for seq, order in sorted(closed, key=lambda item: item[0]):
             memory._closed[order.client_order_id] = order
-            memory._close_seq = max(memory._close_seq, seq)
+            memory._seq = max(memory._seq, seq)
         for seq, trade_id in sorted(trades):
             memory._trades[trade_id] = seq
             memory._trade_seq = max(memory._trade_seq, seq)
@@ -291,7 +298,9 @@ class OrderMemory:
         for order in reversed(legacy.orders):  # stored newest first
             if order.status == "open":
                 self._open[order.client_order_id] = order
-                self._put(order)
+                self._seq += 1
+                self._open_seq[order.client_order_id] = self._seq
+                self._put(order, self._seq)
             else:
                 self._close(order)
         for trade_id in reversed(legacy.trade_ids):
@@ -312,16 +321,17 @@ class OrderMemory:
     def _trade_key(self, trade_id: str) -> str:
         return f"trade:{self.venue}:{trade_id}"
 
-    def _put(self, order: OrderRecord, closed_seq: int = 0) -> None:
-        self._changed[self._order_key(order.client_order_id)] = OrderRow(order, closed_seq)
+    def _put(self, order: OrderRecord, seq: int) -> None:
+        self._changed[self._order_key(order.client_order_id)] = OrderRow(order, seq)
 
     def _close(self, order: OrderRecord) -> None:
         cid = order.client_order_id
         self._open.pop(cid, None)
         self._closed.pop(cid, None)
-        self._close_seq += 1
+        self._open_seq.pop(cid, None)
+        self._seq += 1
         self._closed[cid] = order
-        self._put(order, self._close_seq)
+        self._put(order, self._seq)
         while len(self._closed) > self.cfg.max_closed_orders:
             oldest = next(iter(self._closed))
             self._forget_leg(self._closed.pop(oldest))
