@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from riskctl.atomic import write_text_atomic
+from riskctl.change.proposal import proposal_schema
 from riskctl.context import CONTEXTS
 from riskctl.kinds import KINDS, any_policy_adapter
 from riskctl.policytest.schema import policy_test_schema
@@ -37,6 +38,7 @@ __all__ = [
     "check_schemas",
     "file_name",
     "generate_schemas",
+    "proposal_json_schema",
     "write_schemas",
 ]
 
@@ -44,6 +46,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://riskctl.dev/schemas/"
 POLICY_TEST_SCHEMA = "policy-test.schema.json"
 SESSION_EVENT_SCHEMA = "session-event.schema.json"
+PROPOSAL_SCHEMA = "proposal.schema.json"
 
 
 def file_name(kind: str) -> str:
@@ -52,8 +55,8 @@ def file_name(kind: str) -> str:
 
 
 def generate_schemas() -> dict[str, str]:
-    """File name -> schema text for every kind, the union, the contexts, policy tests and
-    session lines."""
+    """File name -> schema text for every kind, the union, the contexts, policy tests,
+    session lines and change proposals."""
     out: dict[str, dict[str, Any]] = {}
     for kind, model in KINDS.items():
         out[file_name(kind)] = _model_schema(model, title=kind)
@@ -66,9 +69,15 @@ def generate_schemas() -> dict[str, str]:
     out[SESSION_EVENT_SCHEMA] = _finish(
         session_line_schema(), SESSION_EVENT_SCHEMA, "riskctl session line"
     )
+    out[PROPOSAL_SCHEMA] = proposal_json_schema()
     return {
         name: json.dumps(schema, indent=2, sort_keys=True) + "\n" for name, schema in out.items()
     }
+
+
+def proposal_json_schema() -> dict[str, Any]:
+    """The change proposal's schema, as written to ``schemas/proposal.schema.json``."""
+    return _finish(proposal_schema(), PROPOSAL_SCHEMA, "Proposal")
 
 
 def _model_schema(model: type[BaseModel], *, title: str, name: str | None = None) -> dict[str, Any]:

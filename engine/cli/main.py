@@ -12,7 +12,16 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
-from riskctl.cli import eval_cmd, lint, run_cmd, schema, show, state_cmd, test_cmd
+from riskctl.cli import (
+    change_cmd,
+    eval_cmd,
+    lint,
+    run_cmd,
+    schema,
+    show,
+    state_cmd,
+    test_cmd,
+)
 from riskctl.errors import redact
 
 __all__ = ["main"]
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(
         dest="verb", required=True, parser_class=_Parser, metavar="VERB", help="what to do"
     )
-    for module in (lint, test_cmd, schema, show, eval_cmd, run_cmd, state_cmd):
+    for module in (lint, test_cmd, schema, show, eval_cmd, run_cmd, state_cmd, change_cmd):
         module.register(verbs)
     _register_venue_commands(verbs)
     return parser
