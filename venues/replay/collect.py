@@ -267,7 +267,9 @@ class Collector:
             "trading_state": [
                 t for t in self.timeline if t["kind"] in ("trading_state", "kill_switch")
             ],
-            "final_trading_state": view.get("trading_state"),
+            # In force where the last decision was (breakers included), as the timeline shows
+            # it; view["trading_state"] is the process's own mode only.
+            "final_trading_state": self._state[0],
             "time_halted_ms": self.halted_ms,
             "venue_events": dict(sorted(self.venue_events.items())),
             "pnl": {
