@@ -14,7 +14,7 @@ RISKCTL = Path(sys.executable).parent / "riskctl"
 
 
 def riskctl(
-    *args: str | Path, cwd: Path = REPO, input_text: str | None = None
+    *args: str | Path, cwd: Path = REPO, input_text: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``riskctl ARGS`` (``input_text`` on stdin); bad input must never end in a traceback."""
     done = subprocess.run(
@@ -23,7 +23,7 @@ def riskctl(
         input=input_text,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
     assert "Traceback" not in done.stderr
