@@ -113,24 +113,18 @@ class Collector:
     def _effect(self, effect: Any, at_ms: int) -> None:
         where = None if effect.scope is None else f"{effect.scope[0]}:{effect.scope[1]}"
         if effect.kind == "action" and effect.source.startswith("breaker:"):
-            self.trips.append(
-                {
-                    "ts_ms": at_ms,
-                    "breaker": effect.source[8:],
-                    "action": effect.name,
-                    "scope": where,
-                }
-            )
-            self.timeline.append(
-                {"ts_ms": at_ms, "kind": "breaker", "name": effect.source[8:], "status": "open"}
-            )
-        elif effect.kind == "record" and effect.name in ("reset", "half_open"):
-            name = effect.source.partition(":")[2]
-            self.resets.append({"ts_ms": at_ms, "breaker": name, "what": effect.name})
-            status = "closed" if effect.name == "reset" else "half_open"
-            self.timeline.append(
-                {"ts_ms": at_ms, "kind": "breaker", "name": name, "status": status}
-            )
+            name = effect.source[8:]
+            if effect.name == "resume":  # a breaker closing (cooldown, probes or operator)
+                self._breaker_moved(at_ms, name, "closed", where)
+                return
+            self.trips.append({"ts_ms": at_ms, "breaker": name, "action": effect.name,
+                               "scope": where})  # fmt: skip
+            self.timeline.append({"ts_ms": at_ms, "kind": "breaker", "name": name,
+                                  "status": "open"})  # fmt: skip
+        elif effect.kind == "record" and effect.name == "half_open":
+            self._breaker_moved(at_ms, effect.source.partition(":")[2], "half_open", where)
+        elif effect.kind == "record" and effect.name == "reset" and self.resets:
+            self.resets[-1]["by"] = effect.detail.get("by")  # the operator who closed it
         elif effect.kind == "record" and effect.name == "band":
             detail = dict(effect.detail)
             self.band_moves.append({"ts_ms": at_ms, "set": effect.source, "scope": where, **detail})
@@ -145,6 +139,11 @@ class Collector:
                 self.timeline.append(
                     {"ts_ms": at_ms, "kind": "alert", "name": effect.name, "status": status}
                 )
+
+    def _breaker_moved(self, at_ms: int, name: str, status: str, where: str | None) -> None:
+        """A breaker closed or went half-open: a reset in the summary, a mark on the timeline."""
+        self.resets.append({"ts_ms": at_ms, "breaker": name, "what": status, "scope": where})
+        self.timeline.append({"ts_ms": at_ms, "kind": "breaker", "name": name, "status": status})
 
     def _state_change(self, state: tuple[str, bool], at_ms: int) -> None:
         mode, killed = state
@@ -255,7 +254,7 @@ class Collector:
             ],
             "breaker_trips": len(self.trips),
             "breakers_tripped": sorted({t["breaker"] for t in self.trips}),
-            "breaker_resets": len([r for r in self.resets if r["what"] == "reset"]),
+            "breaker_resets": len([r for r in self.resets if r["what"] == "closed"]),
             "band_transitions": len(self.band_moves),
             "bands_entered": {
                 band_set: sorted({m["to"] for m in self.band_moves if m["set"] == band_set})
