@@ -40,7 +40,15 @@ MAX_SCOPES = 10_000  # (venue, symbol) pairs whose band sets are remembered
 
 
 class BandPart:
-    """Every band set of the bundle, one state per set."""
+    """Every band set of the bundle, one state per set and (venue, symbol) it covers: each
+    pair's position moves alone, so one venue's flat book never resets another's band.
+
+    Rows are keyed ``instance_key`` (``*/ETH/USDT@binance:ETH/USDT``). A row of the older
+    one-state-per-set layout (the set key alone) is read as the state of every pair of the
+    set that has none of its own yet, so an upgrade never loosens a band in force.
+    ``describe`` shows each set at the highest band any of its pairs is in (what
+    ``riskctl state show`` and policy tests name by set key), and each pair under
+    ``band_pairs``."""
 
     machine = "band"
 
@@ -48,22 +56,36 @@ class BandPart:
         documents = bundle.of_kind(InventoryBands) if bundle is not None else ()
         self._sets = {band_sets.key(s): s for d in documents for s in d.spec.sets}
         self._limits = bundle.of_kind(RiskLimits) if bundle is not None else ()
-        self._states: dict[str, band_sets.BandState] = {}
+        self._states: dict[str, band_sets.BandState] = {}  # instance key -> state
+        self._legacy: dict[str, band_sets.BandState] = {}  # set key -> a pre-instance row
         self._changed: set[str] = set()
         self._max_qty: dict[Scope, Decimal | None] = {}
-        self._scoped: dict[Scope, list[tuple[str, BandSet]]] = {}
+        self._scoped: dict[Scope, list[tuple[str, str, BandSet]]] = {}
 
     def load(self, rows: Mapping[str, str]) -> None:
-        self._states = {k: decode(band_sets.BandState, text) for k, text in rows.items()}
+        decoded = {k: decode(band_sets.BandState, text) for k, text in rows.items()}
+        self._states = {k: v for k, v in decoded.items() if "@" in k}
+        self._legacy = {k: v for k, v in decoded.items() if "@" not in k}
         self._changed.clear()
+
+    def _state(self, instance: str, set_key: str, spec: BandSet) -> band_sets.BandState:
+        found = self._states.get(instance)
+        if found is not None:
+            return found
+        return self._legacy.get(set_key) or band_sets.initial(spec)
 
     def tick(self, now_ms: int) -> list[Effect]:
         return []
 
-    def _in_scope(self, venue: str, symbol: str) -> list[tuple[str, BandSet]]:
+    def _in_scope(self, venue: str, symbol: str) -> list[tuple[str, str, BandSet]]:
+        """(instance key, set key, set) of every set covering the pair."""
         found = self._scoped.get((venue, symbol))
         if found is None:  # bounded by the universe: other pairs are refused before this
-            found = [(k, s) for k, s in self._sets.items() if s.scope.matches(venue, symbol)]
+            found = [
+                (band_sets.instance_key(s, venue, symbol), k, s)
+                for k, s in self._sets.items()
+                if s.scope.matches(venue, symbol)
+            ]
             if len(self._scoped) < MAX_SCOPES:
                 self._scoped[(venue, symbol)] = found
         return found
@@ -72,8 +94,8 @@ class BandPart:
         if stage != "pre_trade" or scope is None:
             return
         blocked = any(
-            band_sets.blocks_increasing(spec, self._states.get(k) or band_sets.initial(spec))
-            for k, spec in self._in_scope(*scope)
+            band_sets.blocks_increasing(spec, self._state(instance, k, spec))
+            for instance, k, spec in self._in_scope(*scope)
         )
         completion.set("state.block_increasing", blocked)
 
@@ -88,17 +110,18 @@ class BandPart:
             return []
         venue, symbol = ctx.scope_key()
         effects: list[Effect] = []
-        for k, spec in self._in_scope(venue, symbol):
+        for instance, k, spec in self._in_scope(venue, symbol):
             measure = self._measure(spec, venue, symbol, qty)
             if measure is None:
                 continue  # a ratio without a max_position_qty: nothing to measure against
-            state = self._states.get(k) or band_sets.initial(spec)
+            state = self._state(instance, k, spec)
             after, done = band_sets.observe(
-                spec, state, measure, qty, now_ms, max_hold_ms=spec.max_hold_ms
-            )
+                spec, state, measure, qty, now_ms, max_hold_ms=spec.max_hold_ms,
+                where=(venue, symbol),
+            )  # fmt: skip
             if after != state:
-                self._states[k] = after
-                self._changed.add(k)
+                self._states[instance] = after
+                self._changed.add(instance)
             effects += done
         return effects
 
@@ -123,11 +146,22 @@ class BandPart:
         return changed
 
     def describe(self) -> dict[str, Any]:
-        shown = {}
-        for k, state in sorted(self._states.items()):
-            spec = self._sets.get(k)
-            shown[k] = band_sets.band_name(spec, state) if spec is not None else state.band
-        return {"bands": shown}
+        highest: dict[str, tuple[int, str]] = {}  # set key -> (index, name) of its highest pair
+        pairs: dict[str, Any] = {}
+        instanced = {k.partition("@")[0] for k in self._states}
+        legacy = {k: v for k, v in self._legacy.items() if k not in instanced}
+        for k, state in sorted({**legacy, **self._states}.items()):
+            set_key = k.partition("@")[0]
+            spec = self._sets.get(set_key)
+            if spec is None:  # a set the policies dropped: shown as stored
+                pairs[k] = state.band
+                continue
+            at, name = band_sets.index(spec, state), band_sets.band_name(spec, state)
+            if "@" in k:
+                pairs[k] = name
+            if at >= highest.get(set_key, (-1, ""))[0]:
+                highest[set_key] = (at, name)
+        return {"bands": {k: name for k, (_, name) in highest.items()}, "band_pairs": pairs}
 
 
 class AlertPart:

@@ -609,6 +609,7 @@ def _describe(state: modes.Trading, parts: Sequence[Part]) -> dict[str, Any]:
         },
         "breakers": {},
         "bands": {},
+        "band_pairs": {},
         "alerts": {},
         "session": {},
         "positions": {},

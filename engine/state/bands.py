@@ -8,8 +8,10 @@ How the runtime calls it, for a bundle's ``InventoryBands`` sets:
    the set's measure, computed by the runtime: ``|position|`` for ``position_qty``,
    ``|position| / max_position_qty`` for ``position_ratio``; it must be >= 0.
    ``position_qty`` is the signed position (0 when flat), for the hold-time limit;
-   ``max_hold_ms`` is the policy's hold limit (None: no limit). The state to pass is the one
-   stored under ``("band", key(spec))``, or ``initial(spec)`` when none is stored.
+   ``max_hold_ms`` is the policy's hold limit (None: no limit). A set keeps one state per
+   (venue, symbol) it covers (each pair's position moves alone: ``instance_key``); pass
+   that pair as ``where``, and the state stored under ``("band", instance_key(...))``, or
+   ``initial(spec)`` when none is stored.
 2. To complete a ``pre_trade`` context: ``blocks_increasing(spec, state)`` says whether
    orders that grow |position| are refused (orders that shrink it always pass), and
    ``skew(spec, state)`` is the band's skew multiplier for the quoter. ``band_name`` is what
@@ -44,7 +46,9 @@ __all__ = [
     "BandState",
     "band_name",
     "blocks_increasing",
+    "index",
     "initial",
+    "instance_key",
     "key",
     "observe",
     "skew",
@@ -77,6 +81,11 @@ def key(spec: BandSet) -> str:
     return f"{spec.scope.venue or '*'}/{spec.scope.symbol or '*'}"
 
 
+def instance_key(spec: BandSet, venue: str, symbol: str) -> str:
+    """The state key of a set's state for one pair: ``*/ETH/USDT@binance:ETH/USDT``."""
+    return f"{key(spec)}@{venue}:{symbol}"
+
+
 def initial(spec: BandSet) -> BandState:
     """A band set in its first band, flat."""
     scope = key(spec)
@@ -92,8 +101,13 @@ _INITIAL: dict[str, BandState] = {}
 _MAX_INITIAL = 10_000
 
 
-def _index(spec: BandSet, state: BandState) -> int:
+def index(spec: BandSet, state: BandState) -> int:
+    """The band the set is in, by position (a stored index beyond the policy's last band
+    counts as the last: fail closed)."""
     return min(state.band, len(spec.bands) - 1)
+
+
+_index = index
 
 
 def _current(spec: BandSet, state: BandState) -> Band:
@@ -126,8 +140,16 @@ def _target(spec: BandSet, current: int, measure: Decimal) -> int:
     return target
 
 
-def _move(spec: BandSet, state: BandState, to: int, measure: Decimal, now_ms: int) -> Step:
-    source, scope = f"band:{state.scope}", _scope(spec)
+def _move(
+    spec: BandSet,
+    state: BandState,
+    to: int,
+    measure: Decimal,
+    *,
+    now_ms: int,
+    scope: tuple[str, str],
+) -> Step:
+    source = f"band:{state.scope}"
     left, entered = _current(spec, state), spec.bands[to]
     detail = {"from": left.name, "to": entered.name, "measure": measure}
     effects = [Effect("record", "band", source, scope, "", detail)]
@@ -154,7 +176,13 @@ def _scope(spec: BandSet) -> tuple[str, str]:
 
 
 def _hold(
-    spec: BandSet, state: BandState, position_qty: Decimal, max_hold_ms: int | None, now_ms: int
+    spec: BandSet,
+    state: BandState,
+    position_qty: Decimal,
+    *,
+    max_hold_ms: int | None,
+    now_ms: int,
+    scope: tuple[str, str],
 ) -> Step:
     if position_qty == 0:
         if state.open_since_ms is None and not state.hold_flattened:
@@ -167,7 +195,7 @@ def _hold(
         return state, ()
     why = f"the position has been open {held} ms, over the {max_hold_ms} ms hold limit"
     detail = {"reason": why, "open_since_ms": state.open_since_ms}
-    flatten = Effect("action", "flatten", f"band:{state.scope}", _scope(spec), why, detail)
+    flatten = Effect("action", "flatten", f"band:{state.scope}", scope, why, detail)
     return replace(state, hold_flattened=True), (flatten,)
 
 
@@ -179,8 +207,13 @@ def observe(
     now_ms: int,
     *,
     max_hold_ms: int | None = None,
+    where: tuple[str, str] | None = None,
 ) -> Step:
-    """One look at the position: band moves (with hysteresis) and the hold-time limit."""
+    """One look at the position: band moves (with hysteresis) and the hold-time limit.
+
+    ``where`` is the (venue, symbol) whose position this is: the scope of the effects (a
+    flatten is for that pair); without it, the set's own scope (``*`` where it names none).
+    """
     if not measure.is_finite() or measure < 0:
         raise BandError(
             "band.bad_measure", f"The band measure must be a number of zero or more, not {measure}."
@@ -188,9 +221,12 @@ def observe(
     effects: tuple[Effect, ...] = ()
     current = _index(spec, state)
     to = _target(spec, current, measure)
+    scope = where or _scope(spec)
     if to != current:
-        state, effects = _move(spec, state, to, measure, now_ms)
+        state, effects = _move(spec, state, to, measure, now_ms=now_ms, scope=scope)
     elif state.band != current:
         state = replace(state, band=current)  # the policy lost bands: keep the clamped index
-    state, held = _hold(spec, state, position_qty, max_hold_ms, now_ms)
+    state, held = _hold(
+        spec, state, position_qty, max_hold_ms=max_hold_ms, now_ms=now_ms, scope=scope
+    )
     return state, (*effects, *held)

@@ -44,8 +44,11 @@ def gate(tmp_path: Path) -> StatefulGate:
     return StatefulGate(Gate.from_path(tmp_path), MemoryStore())
 
 
-def buy(runtime: StatefulGate, cid: str, qty: str, at: int, side: str = "buy"):
-    data = pre_trade(order={"client_order_id": cid, "side": side, "qty": qty}) | {"now_ms": at}
+def buy(
+    runtime: StatefulGate, cid: str, qty: str, at: int, side: str = "buy", *, venue: str = "binance"
+):
+    order = {"client_order_id": cid, "side": side, "qty": qty, "venue": venue}
+    data = pre_trade(order=order) | {"now_ms": at}
     step = runtime.evaluate("pre_trade", data)
     if step.decision.allowed:
         runtime.evaluate(
@@ -53,7 +56,7 @@ def buy(runtime: StatefulGate, cid: str, qty: str, at: int, side: str = "buy"):
             {
                 "now_ms": at + 1,
                 "fill": {
-                    "venue": "binance",
+                    "venue": venue,
                     "symbol": "BTC/USDT",
                     "client_order_id": cid,
                     "trade_id": f"t-{cid}",
@@ -196,3 +199,62 @@ def test_when_the_limit_varies_across_the_scope_then_the_runtime_alerts_at_the_s
 
     (fired,) = events(step, "any-position")
     assert (fired["status"], fired["limit"]) == ("firing", "10")
+
+
+def _monitor(runtime: StatefulGate, venue: str, at: int):
+    return runtime.evaluate("monitor", {"now_ms": at, "venue": venue, "symbol": "BTC/USDT"})
+
+
+def test_a_set_scoped_by_symbol_keeps_one_band_per_venue(tmp_path) -> None:
+    """binance's long position holds HEAVY while okx's flat book says NORMAL: neither moves
+    the other (one shared state would flap between them on every monitor tick)."""
+    runtime = gate(tmp_path)
+    entered = buy(runtime, "a", "6", T0)  # binance 0.6: HEAVY
+    buy(runtime, "b", "1", T0 + 10, venue="okx")  # okx 0.1: NORMAL
+    flat_okx = _monitor(runtime, "okx", T0 + 20)
+    assert not [e for e in flat_okx.effects if e.kind == "record" and e.name == "band"]
+    view = runtime.describe()
+    assert view["band_pairs"] == {
+        "*/BTC/USDT@binance:BTC/USDT": "HEAVY",
+        "*/BTC/USDT@okx:BTC/USDT": "NORMAL",
+    }
+    assert view["bands"] == {"*/BTC/USDT": "HEAVY"}  # a set shows its highest pair
+    more_binance = buy(runtime, "c", "1", T0 + 30)
+    more_okx = buy(runtime, "d", "1", T0 + 40, venue="okx")
+    assert "state.band_blocks_increasing" in [h.code for h in more_binance.decision.hits]
+    assert more_okx.decision.outcome is Outcome.ALLOW
+    assert [e.scope for e in entered.effects if e.name == "band"] == []  # moved on the fill
+
+
+def test_a_band_effect_is_scoped_to_the_pair_whose_position_moved(tmp_path) -> None:
+    runtime = gate(tmp_path)
+    buy(runtime, "a", "6", T0, venue="okx")  # the band moves on the fill
+    records = [
+        e for e in runtime.store.audit() if e.kind == "decision" and e.body["stage"] == "fill"
+    ]
+    moved = [x for x in records[-1].body.get("effects", []) if x["name"] == "band"]
+    assert moved
+    assert moved[0]["scope"] == {"venue": "okx", "symbol": "BTC/USDT"}
+
+
+def test_a_band_row_of_the_older_layout_holds_every_pair_until_it_has_its_own(tmp_path) -> None:
+    """Rows written before bands were kept per pair (key ``*/BTC/USDT``) are not dropped:
+    a HEAVY set stays HEAVY for every pair after the upgrade, until that pair moves."""
+    from riskctl.state import bands as band_sets  # noqa: PLC0415
+    from riskctl.state.codec import encode  # noqa: PLC0415
+
+    store = MemoryStore()
+    old = band_sets.BandState(scope="*/BTC/USDT", band=1, since_ms=T0)
+    store.commit({("band", "*/BTC/USDT"): encode(old)}, [])
+    make_gate(tmp_path, {"max_order_qty": 50, "max_position_qty": 10})
+    (tmp_path / "bands.yaml").write_text(BANDS, encoding="utf-8")
+    (tmp_path / "alerts.yaml").write_text(ALERTS, encoding="utf-8")
+    runtime = StatefulGate(Gate.from_path(tmp_path), store)
+    blocked = runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 5})
+    assert "state.band_blocks_increasing" in [h.code for h in blocked.decision.hits]
+    _monitor(runtime, "binance", T0 + 10)  # binance is flat: its own state, NORMAL
+    assert runtime.evaluate("pre_trade", pre_trade() | {"now_ms": T0 + 20}).decision.allowed
+    okx = pre_trade(order={"venue": "okx", "client_order_id": "o"}) | {"now_ms": T0 + 30}
+    assert "state.band_blocks_increasing" in [
+        h.code for h in runtime.evaluate("pre_trade", okx).decision.hits
+    ]
