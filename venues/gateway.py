@@ -42,6 +42,7 @@ __all__ = ["OrderGateway", "OrderResult", "SendStatus"]
 
 T = TypeVar("T")
 MAX_TRADES = 100_000
+MAX_EXITS = 1_000
 SendStatus = Literal["rejected", "sent", "venue_rejected", "failed"]
 
 
@@ -117,6 +118,9 @@ class OrderGateway:
         # of the runtime's own is decided with (its market is fetched fresh).
         self._last_context: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._exits = 0
+        # The exits flatten sent, as (order, result), until a caller takes them (bounded:
+        # a caller that never asks keeps the newest).
+        self._sent_exits: deque[tuple[dict[str, Any], OrderResult]] = deque(maxlen=MAX_EXITS)
 
     async def __aenter__(self) -> OrderGateway:
         return self
@@ -348,7 +352,7 @@ class OrderGateway:
             for t in trades
             if t.order_id == order.id
         ]
-        return self.apply_trades(venue.venue_id, mine, now_ms)
+        return await self._applied(venue.venue_id, mine, now_ms)
 
     def apply_trades(
         self, venue_id: str, trades: list[VenueTrade], now_ms: int
@@ -372,7 +376,17 @@ class OrderGateway:
         """Fetch the venue's recent trades and apply the ones not applied yet."""
         venue = self.venues[venue_id]
         trades = await venue.fetch_trades(symbol, since_ms=since_ms)
-        return self.apply_trades(venue_id, trades, self._wall_ms())
+        return await self._applied(venue_id, trades, self._wall_ms())
+
+    async def _applied(
+        self, venue_id: str, trades: list[VenueTrade], now_ms: int
+    ) -> tuple[Step, ...]:
+        """``apply_trades``, then what the fills asked for (a band's flatten) carried out."""
+        steps = self.apply_trades(venue_id, trades, now_ms)
+        for step in steps:
+            if step.effects:
+                await self.carry_out(step, now_ms)
+        return steps
 
     # -- operator controls -------------------------------------------------------------------
 
@@ -444,8 +458,17 @@ class OrderGateway:
             }
             market = {"bid": _text(top.bid), "ask": _text(top.ask), "age_ms": 0}
             context = {**base, "now_ms": at, "order": order, "market": market}
-            results.append(await self._decide_and_send(context, at, origin="runtime"))
+            result = await self._decide_and_send(context, at, origin="runtime")
+            self._sent_exits.append((order, result))
+            results.append(result)
         return results
+
+    def take_exits(self) -> list[tuple[dict[str, Any], OrderResult]]:
+        """The exits ``flatten`` sent since the last call, as (order, result), oldest first:
+        what a caller that carried out a step reports of it."""
+        taken = list(self._sent_exits)
+        self._sent_exits.clear()
+        return taken
 
     async def cancel_all(
         self, venue_id: str, symbol: str | None = None, *, now_ms: int | None = None

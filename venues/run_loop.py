@@ -109,16 +109,32 @@ async def _one(
         step = runtime.evaluate(stage, context)
         reports = await gateway.carry_out(step, runtime.now_ms)
         data = step.to_json()
+        venue: dict[str, Any] = {}
         if reports:
-            data["venue"] = {"cancel_all": [r.to_json() for r in reports]}
+            venue["cancel_all"] = [r.to_json() for r in reports]
+        _add_exits(venue, gateway)
+        if venue:
+            data["venue"] = venue
         return data, step.effects
     result = await gateway.submit(context)
     data = result.steps[0].to_json()
     if len(result.steps) > 1:
         data["order_send"] = result.steps[1].to_json()
     data["venue"] = result.venue_json()
+    _add_exits(data["venue"], gateway)
     effects = tuple(e for step in result.steps for e in step.effects)
     return data, effects
+
+
+def _add_exits(venue: dict[str, Any], gateway: OrderGateway) -> None:
+    """The runtime's own exits a flatten sent while this line was carried out: each with
+    its decision and the venue's answer, under ``venue.exits``."""
+    exits = [
+        {"decision": result.steps[0].to_json(), **result.venue_json()}
+        for _order, result in gateway.take_exits()
+    ]
+    if exits:
+        venue["exits"] = exits
 
 
 async def _idle(gateway: OrderGateway, runtime: StatefulGate, sink: JsonlAlertSink | None) -> None:
@@ -133,6 +149,9 @@ async def _idle(gateway: OrderGateway, runtime: StatefulGate, sink: JsonlAlertSi
         if sink is not None:
             sink.write_alerts(step.effects, at_ms=step.now_ms)
     await _poll(gateway)
+    for order, result in gateway.take_exits():  # a flatten the polled fills asked for
+        shown = {"order": order, "decision": result.steps[0].to_json(), **result.venue_json()}
+        print(f"riskctl: exit: {json_line(shown)}", file=sys.stderr, end="")
 
 
 async def _poll(gateway: OrderGateway) -> None:

@@ -382,7 +382,10 @@ def _flatten(group: str, legs: list[OrderRecord]) -> list[Effect]:
     source = f"legs:{group}"
     message = f"Basket {group} is legged: flattening its filled legs."
     detail = {"group": group, "legs": filled}
+    # One flatten per pair a filled leg is on: a legged basket closes its own legs' books,
+    # never every position at every venue (an unscoped flatten would).
+    pairs = dict.fromkeys((leg["venue"], leg["symbol"]) for leg in filled)
     return [
-        Effect("action", "flatten", source, message=message, detail=detail),
+        *(Effect("action", "flatten", source, pair, message, detail) for pair in pairs),
         Effect("alert", "legged_basket", source, message=message, detail=detail),
     ]

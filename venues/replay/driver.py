@@ -181,7 +181,7 @@ class Replay:
                 "seq": event.seq,
             },
         }
-        step = self._decide("ingest", context, scope=(event.venue, event.symbol))
+        step = await self._decide("ingest", context, scope=(event.venue, event.symbol))
         if not step.decision.allowed:
             return
         market = self._markets.setdefault((event.venue, event.symbol), _Market())
@@ -209,7 +209,7 @@ class Replay:
                 "idempotency_key": f"trade:{event.id}",
             },
         }
-        self._decide("ingest", context, scope=(event.venue, event.symbol))
+        await self._decide("ingest", context, scope=(event.venue, event.symbol))
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -252,7 +252,8 @@ class Replay:
                 "price": action.price,
             },
         }
-        if not self._decide("signal", signal, scope=(action.venue, action.symbol)).decision.allowed:
+        decided = await self._decide("signal", signal, scope=(action.venue, action.symbol))
+        if not decided.decision.allowed:
             return
         order = {
             "venue": action.venue,
@@ -320,6 +321,13 @@ class Replay:
         for step in result.fills:
             self.collect.step(step, self._now)
         self.collect.order(result, order, self._now)
+        self._exits()
+
+    def _exits(self) -> None:
+        """The exits a flatten sent (the gateway carried out a band's or a basket's
+        flatten): orders of the runtime's own, reported like any other."""
+        for order, result in self.gateway.take_exits():
+            self._result(result, order)
 
     async def _paper_fills(self, venue: str) -> None:
         paper = self.papers.get(venue)
@@ -328,6 +336,7 @@ class Replay:
         fresh = paper.take_trades()
         for step in self.gateway.apply_trades(venue, fresh, self._now):
             self.collect.step(step, self._now)
+            await self._carry_out(step)
         for trade in fresh:
             self.collect.fill(venue, trade, self._now)
             if self.strategy is not None and trade.client_order_id is not None:
@@ -357,7 +366,7 @@ class Replay:
                 "price": event.price,
             },
         }
-        self._decide("signal", context, scope=(event.venue, event.symbol))
+        await self._decide("signal", context, scope=(event.venue, event.symbol))
 
     async def _venue(self, event: VenueEvent) -> None:
         paper = self.papers.get(event.venue)
@@ -411,12 +420,12 @@ class Replay:
                     "feed_connected": True,
                 },
             }
-            self._decide("monitor", context, scope=(venue, symbol), at_ms=at_ms)
+            await self._decide("monitor", context, scope=(venue, symbol), at_ms=at_ms)
         self.collect.snapshot(at_ms, self._markets_mid())
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _decide(
+    async def _decide(
         self,
         stage: str,
         context: Mapping[str, Any],
@@ -426,7 +435,16 @@ class Replay:
     ) -> Step:
         step = self.runtime.evaluate(stage, context)
         self.collect.step(step, self._now if at_ms is None else at_ms, scope=scope)
+        await self._carry_out(step)
         return step
+
+    async def _carry_out(self, step: Step) -> None:
+        """What a step outside an order's own decision asked for (a breaker's cancel_all
+        at ingest or monitor, a band's flatten after a fill), done at the paper venue as
+        the order gateway does it for a live run."""
+        if step.effects:
+            await self.gateway.carry_out(step, self._now)
+            self._exits()
 
     def _markets_mid(self) -> dict[str, Decimal]:
         out = {}

@@ -193,6 +193,8 @@ def test_when_a_leg_fills_and_the_sibling_times_out_then_the_basket_is_flattened
     assert effects[0].detail["legs"] == [
         {"client_order_id": "L1", "venue": "bin", "symbol": "BTC", "side": "sell", "qty": D(1)}
     ]
+    # Scoped to the filled leg's pair: an unscoped flatten would close every book everywhere.
+    assert effects[0].scope == ("bin", "BTC")
     assert orders.leg_effects(5_000) == []
 
 

@@ -232,3 +232,30 @@ def test_when_the_venue_has_no_such_order_then_a_cancel_closes_it_here(tmp_path)
     assert result.error is not None
     assert result.error.kind is VenueErrorKind.ORDER_NOT_FOUND
     assert open_ids(gw) == []
+
+
+FLATTEN_BANDS = (
+    "apiVersion: riskctl/v1\nkind: InventoryBands\n"
+    "metadata: {name: flatten-bands, version: 1, owner: tests}\n"
+    "spec:\n  sets:\n    - scope: {symbol: BTC/USDT}\n      measure: position_ratio\n"
+    "      bands:\n        - {name: NORMAL, up_to: 0.5}\n"
+    "        - {name: HARD, up_to: 1, flatten: true}\n"
+)
+
+
+def test_when_a_fill_enters_a_flatten_band_then_the_gateway_sends_the_exit_at_once(
+    tmp_path,
+) -> None:
+    """The band moves on the fill, not on the order's own decision: the gateway carries
+    out what the fill asked for, and hands the exit to whoever reports it."""
+    (tmp_path / "bands.yaml").write_text(FLATTEN_BANDS, encoding="utf-8")
+    gw, _paper, _ = gateway(tmp_path, {"max_position_qty": 10})
+    result = run(gw.submit(order("c-1", qty="6", price="100.1")))  # 0.6 of max: HARD
+    assert result.status == "sent"
+    exits = gw.take_exits()
+    assert len(exits) == 1
+    sent, outcome = exits[0]
+    assert (sent["side"], sent["qty"], sent["reduce_only"]) == ("sell", "6", True)
+    assert outcome.status == "sent"
+    assert gw.runtime.describe()["positions"] == {"binance:BTC/USDT": "0"}
+    assert gw.take_exits() == []  # taken once
