@@ -384,7 +384,7 @@ def _flatten(group: str, legs: list[OrderRecord]) -> list[Effect]:
     detail = {"group": group, "legs": filled}
     # One flatten per pair a filled leg is on: a legged basket closes its own legs' books,
     # never every position at every venue (an unscoped flatten would).
-    pairs = dict.fromkeys((leg["venue"], leg["symbol"]) for leg in filled)
+    pairs = dict.fromkeys((o.venue, o.symbol) for o in legs if o.filled_qty > 0)
     return [
         *(Effect("action", "flatten", source, pair, message, detail) for pair in pairs),
         Effect("alert", "legged_basket", source, message=message, detail=detail),
