@@ -777,13 +777,27 @@ def low_balance_orders(sample: Sample) -> None:
 # -- inventory and the crash ----------------------------------------------------------------
 
 
+# The ETH build-up: bought at once, held past the inventory-notional-eth alert's for_ms (60 s)
+# with room for the quoter selling some of it back, then topped up past HARD.
+ETH_BUILD = ("80", "80", "80", "60")  # 300 ETH: WARN (past 200), under HARD (past 320)
+ETH_HOLD_S = 75
+ETH_TOP_UP = "60"  # on the ~280 ETH left: past 320, HARD, which flattens
+
+
 def eth_ramp(sample: Sample) -> None:
-    """A momentum bot buys 360 ETH in a quarter second: WARN at 200, HARD past 320."""
+    """A momentum bot buys 300 ETH in 150 ms (WARN past 200) and holds it for 75 s: about
+    900k notional, over the inventory-notional-eth warn level (720k) for longer than its
+    for_ms (the quoter sells about 20 ETH of it meanwhile). HARD (past 320 ETH, about 960k)
+    flattens, so only a book held inside WARN can make that alert fire. Then it buys 60
+    more: HARD."""
     at = sample.at("eth_ramp")
-    for n, size in enumerate(("80", "80", "80", "80", "40")):
+    for n, size in enumerate(ETH_BUILD):
         when = at + 50 * n
         limit = through(ETH, sample.top(ETH, when), "buy")
         taker(sample, when, Ask(ETH, "buy", D(size), limit, "desk-momentum"), signal=True)
+    when = sample.at("eth_ramp", ETH_HOLD_S)
+    limit = through(ETH, sample.top(ETH, when), "buy")
+    taker(sample, when, Ask(ETH, "buy", D(ETH_TOP_UP), limit, "desk-momentum"), signal=True)
 
 
 def btc_ramp(sample: Sample) -> None:
@@ -844,7 +858,7 @@ EPISODES = (
     ("okx_amends", 10, lambda s, d: okx_amends(s)),
     ("baskets", 130, lambda s, d: baskets(s)),
     ("low_balance", 120, lambda s, d: low_balance_orders(s)),
-    ("eth_ramp", 5, lambda s, d: eth_ramp(s)),
+    ("eth_ramp", ETH_HOLD_S + 5, lambda s, d: eth_ramp(s)),
     ("btc_ramp", 40, lambda s, d: btc_ramp(s)),
     ("crash_build", 10, lambda s, d: crash_build(s)),
     ("flash_crash", 20, lambda s, d: crash_orders(s)),
