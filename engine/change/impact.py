@@ -10,15 +10,20 @@ as recorded (state, positions and counters as the line gives them).
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from riskctl.bundle import PolicyBundle
+from riskctl.bundle import PolicyBundle, load_bundle
 from riskctl.decision import Decision
 from riskctl.gate import Gate
 
-__all__ = ["MAX_SHOWN", "preview"]
+if TYPE_CHECKING:
+    from riskctl.change.plan import Plan
+
+__all__ = ["MAX_SHOWN", "preview", "preview_plan"]
 
 MAX_SHOWN = 5
 
@@ -62,3 +67,15 @@ def preview(stream: Path, *, before: PolicyBundle, after: PolicyBundle) -> dict[
                     }
                 )
     return {"lines": lines, "skipped": skipped, "flips": flips, "first": first}
+
+
+def preview_plan(plan: Plan, stream: Path) -> dict[str, Any]:
+    """:func:`preview` of the plan's files against the files as they are (a temporary copy)."""
+    before = load_bundle(plan.policies)
+    with tempfile.TemporaryDirectory(prefix="riskctl-impact-") as temp:
+        copy = Path(temp) / "policies"
+        shutil.copytree(plan.policies, copy, ignore=shutil.ignore_patterns(".riskctl"))
+        for edit in plan.files:
+            (copy / edit.path).write_text(edit.after, encoding="utf-8")
+        after = load_bundle(copy)
+    return preview(stream, before=before, after=after)

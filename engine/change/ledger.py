@@ -14,7 +14,7 @@ from typing import Any
 
 from riskctl.change.selector import FieldPath, parse_path
 
-__all__ = ["MISSING", "Today", "encode_value", "read_value"]
+__all__ = ["MISSING", "Today", "decode_value", "encode_value", "read_value"]
 
 
 class Today:
@@ -33,13 +33,13 @@ class Today:
             for change in receipt.get("changes", []):
                 path = parse_path(str(change.get("path", "")))
                 key = (str(change.get("policy")), path or ())
-                self._baselines.setdefault(key, _value(change.get("from")))
+                self._baselines.setdefault(key, decode_value(change.get("from")))
 
     def baseline(self, policy: str, path: FieldPath, current: Any) -> Any:
         return self._baselines.get((policy, path), current)
 
 
-def _value(stored: Any) -> Any:
+def decode_value(stored: Any) -> Any:
     """A receipt stores decimals as {"decimal": "1.5"} so they read back exact."""
     if isinstance(stored, dict) and "decimal" in stored:
         return Decimal(str(stored["decimal"]))

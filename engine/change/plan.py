@@ -26,7 +26,16 @@ from riskctl.change.workspace import file_sha256, try_candidate
 from riskctl.kinds import ChangeControl
 from riskctl.loader import LoadedPolicy
 
-__all__ = ["FileEdit", "Plan", "file_texts", "finish_plan", "plan_change"]
+__all__ = [
+    "PLAN_FORMAT",
+    "FileEdit",
+    "Plan",
+    "add_edit",
+    "file_texts",
+    "finish_plan",
+    "plan_change",
+    "relative_path",
+]
 
 PLAN_FORMAT = "riskctl-plan/1"
 
@@ -56,6 +65,8 @@ class Plan:
     approval_required: bool = False
     source: dict[str, Any] = field(default_factory=dict)
     impact: dict[str, Any] | None = None
+    # Written into the receipt as they are: what an expiry or a watchdog revert reverts.
+    receipt_fields: dict[str, Any] = field(default_factory=dict)
 
     @property
     def acceptable(self) -> bool:
@@ -100,10 +111,11 @@ class Plan:
 
 def file_texts(bundle: PolicyBundle, policies: Path) -> dict[str, str]:
     """Relative path -> text of every policy file of the bundle."""
-    return {_relative(p, policies): p.source.text for p in bundle.policies}
+    return {relative_path(p, policies): p.source.text for p in bundle.policies}
 
 
-def _relative(policy: LoadedPolicy, policies: Path) -> str:
+def relative_path(policy: LoadedPolicy, policies: Path) -> str:
+    """The policy's file, relative to the policy directory (as receipts name files)."""
     return Path(policy.path).resolve().relative_to(policies.resolve()).as_posix()
 
 
@@ -205,8 +217,19 @@ def _plan_one(
             "direction": direction,
         }
     )
-    relative = _relative(loaded, plan.policies)
-    edits.setdefault(relative, {})[path] = render_value(change.to)
+    add_edit(edits, plan.policies, loaded, path, change.to)
+
+
+def add_edit(
+    edits: dict[str, dict[FieldPath, str]],
+    policies: Path,
+    loaded: LoadedPolicy,
+    path: FieldPath,
+    value: Any,
+) -> None:
+    """Set ``path`` of a document to ``value`` and bump its ``metadata.version`` by one."""
+    relative = relative_path(loaded, policies)
+    edits.setdefault(relative, {})[path] = render_value(value)
     version = loaded.document.metadata.version
     edits[relative][("metadata", "version")] = str(version + 1)
 

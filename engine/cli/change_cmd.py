@@ -1,9 +1,10 @@
 """``riskctl propose``, ``apply``, ``history``, ``rollback``: change control (issue 19).
 
-Exit codes: 0 acceptable / applied / chain intact; 1 refused, stale or broken; 2 bad input
-(a bad proposal is reported file:line:col like a policy). Refusals are printed as text or,
-with ``--format json``, as objects with ``code``, ``path``, ``message`` and, where a
-number bounds the change, ``limit`` and ``allowed_range``.
+Each verb is a thin layer over :mod:`riskctl.change.api`. Exit codes: 0 acceptable /
+applied / chain intact / nothing due; 1 refused, stale or broken; 2 bad input (a bad
+proposal is reported file:line:col like a policy). Refusals are printed as text or, with
+``--format json``, as objects with ``code``, ``path``, ``message`` and, where a number
+bounds the change, ``limit`` and ``allowed_range``.
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from riskctl import change as api
 from riskctl.atomic import write_text_atomic
-from riskctl.bundle import load_bundle
-from riskctl.change.apply import apply_plan
 from riskctl.change.checks import Refusal
-from riskctl.change.impact import preview
-from riskctl.change.plan import Plan, plan_change
-from riskctl.change.proposal import load_proposal, tool_definition
-from riskctl.change.receipts import ChainProblem, read_receipts, verify_chain
-from riskctl.change.rollback import plan_rollback
+from riskctl.change.impact import preview_plan
+from riskctl.change.plan import PLAN_FORMAT, Plan, plan_change
+from riskctl.change.proposal import load_proposal
+from riskctl.change.restore import plan_rollback
 from riskctl.cli.output import print_json
 from riskctl.errors import PolicyLoadError
-from riskctl.schemagen import proposal_json_schema
 
 __all__ = ["register"]
 
@@ -84,15 +80,42 @@ def _register_propose(verbs: Any) -> None:
 def _register_apply(verbs: Any) -> None:
     parser = verbs.add_parser(
         "apply",
-        help="apply a plan written by propose --out; exit 1 if stale or refused",
-        description="Apply a plan: stale check, atomic writes, version bump, receipt.",
+        help="apply a plan written by propose --out (or --expire-due); exit 1 if refused",
+        description="Apply a plan: stale check, atomic writes, version bump, receipt. With "
+        "--expire-due: revert the temporary overrides whose expires_at has passed.",
     )
-    parser.add_argument("plan", type=Path, help="the plan JSON written by riskctl propose --out")
+    parser.add_argument(
+        "plan", nargs="?", type=Path, help="the plan JSON written by riskctl propose --out"
+    )
     parser.add_argument(
         "--approved-by", metavar="NAME", help="the human approving (not the proposal's author)"
     )
+    parser.add_argument(
+        "--expire-due",
+        action="store_true",
+        help="instead of a plan: revert every override of --policies whose expires_at has "
+        "passed, each with an expiry receipt; exit 0 when none is due or all were reverted",
+    )
+    _policies_option(parser)
+    parser.add_argument(
+        "--now",
+        type=_iso_time,
+        metavar="ISO",
+        help="with --expire-due: the time to expire at, ISO 8601 with a zone "
+        "(default: the current UTC time)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     parser.set_defaults(run=_apply)
+
+
+def _iso_time(text: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no zone; add Z or +00:00")
+    return when
 
 
 def _register_history(verbs: Any) -> None:
@@ -135,7 +158,7 @@ def _register_rollback(verbs: Any) -> None:
 
 def _propose(args: argparse.Namespace) -> int:
     if args.tool_schema:
-        print_json(tool_definition(proposal_json_schema()))
+        print_json(api.tool_schema())
         return EXIT_OK
     if args.proposal is None:
         return _usage("give a proposal file (or --tool-schema)")
@@ -145,7 +168,7 @@ def _propose(args: argparse.Namespace) -> int:
     try:
         plan = plan_change(args.policies, proposal, proposal_text=text, now=_now())
         if args.against is not None and plan.new_bundle_hash is not None:
-            plan.impact = _impact(args.policies, plan, args.against)
+            plan.impact = preview_plan(plan, args.against)
     except PolicyLoadError as exc:
         return _bad_input(list(exc.diagnostics), args.format)
     except OSError as exc:
@@ -156,17 +179,6 @@ def _propose(args: argparse.Namespace) -> int:
     return EXIT_OK if plan.acceptable else EXIT_REFUSED
 
 
-def _impact(policies: Path, plan: Plan, stream: Path) -> dict[str, Any]:
-    before = load_bundle(policies)
-    with tempfile.TemporaryDirectory(prefix="riskctl-impact-") as temp:
-        copy = Path(temp) / "policies"
-        shutil.copytree(policies, copy, ignore=shutil.ignore_patterns(".riskctl"))
-        for edit in plan.files:
-            (copy / edit.path).write_text(edit.after, encoding="utf-8")
-        after = load_bundle(copy)
-    return preview(stream, before=before, after=after)
-
-
 def _show_plan(plan: Plan, fmt: str) -> None:
     data = plan.to_json()
     if fmt == "json":
@@ -175,6 +187,9 @@ def _show_plan(plan: Plan, fmt: str) -> None:
         return
     verdict = "acceptable" if plan.acceptable else "REFUSED"
     print(f"plan: {verdict}; base {plan.base_bundle_hash}; after {plan.new_bundle_hash}")
+    expires = (plan.source.get("proposal") or {}).get("expires_at")
+    if expires:
+        print(f"temporary: reverts itself at {expires} (riskctl run, apply --expire-due)")
     for change in plan.changes:
         print(
             f"  {change['policy']}:{change['path']}: {_shown(change['from'])} -> "
@@ -203,18 +218,26 @@ def _shown(value: Any) -> str:
 
 
 def _apply(args: argparse.Namespace) -> int:
+    if args.expire_due:
+        if args.plan is not None or args.approved_by is not None:
+            return _usage("--expire-due takes --policies, not a plan or --approved-by")
+        return _expire_due(args.policies, now=args.now or _now(), fmt=args.format)
+    if args.plan is None:
+        return _usage("give a plan file (or --expire-due --policies DIR)")
+    if args.now is not None:
+        return _usage("--now is for --expire-due; a plan is applied at the current time")
     try:
         saved = json.loads(args.plan.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _usage(f"cannot read the plan {args.plan}: {exc}")
-    if not isinstance(saved, dict) or saved.get("format") != "riskctl-plan/1":
+    if not isinstance(saved, dict) or saved.get("format") != PLAN_FORMAT:
         return _usage(f"{args.plan} is not a plan written by riskctl propose --out")
     return _apply_saved(saved, approved_by=args.approved_by, fmt=args.format)
 
 
 def _apply_saved(saved: dict[str, Any], *, approved_by: str | None, fmt: str) -> int:
     try:
-        result = apply_plan(saved, approved_by=approved_by, now=_now())
+        result = api.apply(saved, approved_by=approved_by, now=_now())
     except PolicyLoadError as exc:
         return _bad_input(list(exc.diagnostics), fmt)
     if result.receipt is None:
@@ -242,6 +265,35 @@ def _rollback(args: argparse.Namespace) -> int:
     return _apply_saved(plan.to_json(), approved_by=args.approved_by, fmt=args.format)
 
 
+def _expire_due(policies: Path, *, now: dt.datetime, fmt: str) -> int:
+    try:
+        report = api.expire_due(policies, now=now)
+    except PolicyLoadError as exc:
+        return _bad_input(list(exc.diagnostics), fmt)
+    if fmt == "json":
+        print_json(report.to_json())
+        return EXIT_OK if report.ok else EXIT_REFUSED
+    for refusal in report.refusals:
+        print(f"refused: {refusal.format()}")
+    if not report.expired and not report.refusals:
+        print(f"expire: nothing due at {now.isoformat()}")
+    for item in report.expired:
+        receipt = item.result.receipt
+        if receipt is None:
+            for refusal in item.result.refusals:
+                print(f"override {item.seq}: refused: {refusal.format()}")
+            continue
+        print(f"expired: override {item.seq} (expires_at {item.expires_at.isoformat()}): "
+              f"receipt {receipt['seq']} {receipt['hash']}")  # fmt: skip
+        for reverted in receipt.get("changes", []):
+            print(f"  reverted {reverted['policy']}:{reverted['path']}: "
+                  f"{_shown(reverted['from'])} -> {_shown(reverted['to'])}")  # fmt: skip
+        for kept in receipt.get("superseded", []):
+            print(f"  superseded {kept['policy']}:{kept['path']}: changed since the override "
+                  f"(now {_shown(kept['current'])}); left as it is")  # fmt: skip
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
 def _show_refusals(refusals: list[Refusal], fmt: str) -> None:
     if fmt == "json":
         print_json({"applied": False, "refusals": [r.to_json() for r in refusals]})
@@ -254,7 +306,8 @@ def _show_refusals(refusals: list[Refusal], fmt: str) -> None:
 
 
 def _summary(receipt: dict[str, Any]) -> dict[str, Any]:
-    keys = ("seq", "kind", "time", "author", "approved_by", "changes", "rollback_to")
+    keys = ("seq", "kind", "time", "author", "approved_by", "changes", "rollback_to",
+            "reverts", "reverts_seq", "superseded", "watchdog")  # fmt: skip
     shown = {k: receipt.get(k) for k in keys}
     shown.update(
         old_bundle_hash=receipt.get("old_bundle_hash"),
@@ -266,49 +319,43 @@ def _summary(receipt: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(args: argparse.Namespace) -> int:
-    receipts, problems = read_receipts(args.policies)
-    if args.verify:
-        problems = [*problems, *verify_chain(receipts), *_files_match(args.policies, receipts)]
+    found = api.history(args.policies, verify=args.verify)
+    receipts, problems = found.receipts, found.problems
     if args.format == "json":
         print_json(
             {
                 "receipts": [_summary(r) for r in receipts],
                 "problems": [p.to_json() for p in problems],
-                "verified": bool(args.verify and not problems),
+                "verified": found.verified,
             }
         )
     else:
         for receipt in receipts:
-            changes = ", ".join(f"{c['policy']}:{c['path']}" for c in receipt.get("changes", []))
             print(
                 f"{receipt.get('seq')} {receipt.get('time')} {receipt.get('kind')} "
                 f"by {receipt.get('author')} approved by {receipt.get('approved_by')}: "
-                f"{changes or receipt.get('rollback_to')} {receipt.get('hash')}"
+                f"{_what(receipt)} {receipt.get('hash')}"
             )
         for problem in problems:
             print(f"broken: line {problem.line}: {problem.code}: {problem.message}")
-        if args.verify and not problems:
+        if found.verified:
             print(f"verified: {len(receipts)} receipt(s), the files match the last one")
     return EXIT_REFUSED if problems else EXIT_OK
 
 
-def _files_match(policies: Path, receipts: list[dict[str, Any]]) -> list[ChainProblem]:
-    if not receipts:
-        return []
-    try:
-        current = load_bundle(policies).hash
-    except PolicyLoadError:
-        current = None
-    expected = receipts[-1].get("new_bundle_hash")
-    if current == expected:
-        return []
-    return [
-        ChainProblem(
-            "change.files-differ",
-            len(receipts),
-            f"the policy files hash to {current}, not the last receipt's {expected}",
-        )
-    ]
+def _what(receipt: dict[str, Any]) -> str:
+    """What a receipt did, in a few words, for the history listing."""
+    changed = ", ".join(f"{c['policy']}:{c['path']}" for c in receipt.get("changes", []))
+    kind = receipt.get("kind")
+    if kind == "expiry":
+        return f"expiry of {receipt.get('reverts_seq')}: {changed or 'nothing left to revert'}"
+    if kind == "watchdog":
+        metric = (receipt.get("watchdog") or {}).get("metric")
+        return f"watchdog reverted {receipt.get('reverts_seq')} ({metric})"
+    expires = (receipt.get("proposal") or {}).get("expires_at")
+    if kind == "change" and expires:
+        return f"{changed} (until {expires})"
+    return changed or f"to {receipt.get('rollback_to')}"
 
 
 def _bad_input(problems: list[Any], fmt: str) -> int:

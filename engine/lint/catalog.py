@@ -105,6 +105,12 @@ CATALOG: dict[str, str] = {
     "change.log-prev-mismatch": "A change receipt does not point at the hash of the one before.",
     "change.log-hash-mismatch": "A change receipt's content does not match its hash (edited).",
     "change.files-differ": "The policy files do not hash to the last receipt's new hash.",
+    "change.not-due": "An expiry names a receipt that is not an open override due now.",
+    "change.expiry-superseded": "An expired override left a field that changed since it as is.",
+    # the change-control watchdog (ChangeControl spec.watchdog)
+    "watchdog.duplicate-metric": "A watchdog has two triggers on the same metric.",
+    "watchdog.drop-beyond-loss-limit": "A watchdog's session_pnl drop is at or past the "
+    "smallest max_daily_loss or max_drawdown.",
     # hygiene
     "hygiene.secret": "A policy file holds something that looks like a credential.",
     # waivers

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from riskctl.bundle import load_bundle
-from riskctl.change import Proposal, apply_plan, plan_change, plan_rollback, read_receipts
-from riskctl.change.receipts import verify_chain
+from riskctl.change import Proposal
+from riskctl.change.applier import apply_plan
+from riskctl.change.plan import plan_change
+from riskctl.change.receipts import read_receipts, verify_chain
+from riskctl.change.restore import plan_rollback
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)

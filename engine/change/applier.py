@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +27,47 @@ from pydantic import ValidationError
 from riskctl.atomic import write_text_atomic
 from riskctl.bundle import load_bundle
 from riskctl.change.checks import Refusal
+from riskctl.change.expiry import plan_expiry
 from riskctl.change.plan import Plan, plan_change
 from riskctl.change.proposal import Proposal
 from riskctl.change.receipts import append_receipt, log_path
-from riskctl.change.rollback import plan_rollback
+from riskctl.change.restore import plan_revert, plan_rollback
 from riskctl.change.workspace import file_sha256
 from riskctl.yamlio import parse_yaml
 
 __all__ = ["ApplyResult", "apply_plan", "rebuild"]
 
 
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """The receipt written, or the refusals that stopped apply."""
+    """The receipt written, or the refusals that stopped apply (then nothing was written)."""
 
-    def __init__(self, receipt: dict[str, Any] | None, refusals: list[Refusal]) -> None:
-        self.receipt = receipt
-        self.refusals = refusals
+    receipt: dict[str, Any] | None
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        return self.receipt is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "receipt": self.receipt,
+            "refusals": [r.to_json() for r in self.refusals],
+        }
 
 
 def rebuild(saved: dict[str, Any], *, now: dt.datetime) -> Plan | Refusal:
     """The plan rebuilt from a plan file's source, against the files as they are now."""
     policies = Path(str(saved.get("policies", "")))
     source = saved.get("source") or {}
-    if saved.get("kind") == "rollback":
+    kind = saved.get("kind")
+    if kind == "rollback":
         return plan_rollback(policies, str(source.get("target")), author=str(saved.get("author")))
+    if kind == "expiry":
+        return plan_expiry(policies, str(source.get("reverts")), now=now)
+    if kind == "watchdog":
+        return plan_revert(policies, str(source.get("reverts")), watchdog=source.get("watchdog"))
     loaded, _ = parse_yaml(str(source.get("proposal_text", "")), "<plan proposal>")
     if loaded is None:
         return Refusal("change.bad-plan", "source", "the plan's proposal does not parse")
@@ -152,5 +170,6 @@ def _write(
         "new_bundle_hash": new_hash,
         "diff": plan.diff,
         "files": [{"path": f.path, "before": f.before, "after": f.after} for f in plan.files],
+        **plan.receipt_fields,
     }
     return append_receipt(plan.policies, receipt)

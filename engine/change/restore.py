@@ -7,6 +7,12 @@ receipt after ``k`` that changed it; files no receipt changed are left as they a
 plan goes through the same apply path as a change (stale check, load-before-write, its own
 receipt). It is not held to the allow bounds, step, drift or daily budget (it returns to
 a state that was applied before); it needs ``--approved-by`` unless approval is ``never``.
+
+:func:`plan_revert` is the watchdog's rollback: the files as they were right before the
+last receipt, which must be the advisor change it watched (otherwise the change is no
+longer the one in force and the revert is refused as ``change.stale-plan``). It needs no
+approval (it undoes an automated change because a metric degraded) and its receipt, of kind
+``watchdog``, names the change it reverts and the metric that tripped.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from riskctl.change.receipts import read_receipts
 from riskctl.change.workspace import try_candidate
 from riskctl.kinds import ChangeControl
 
-__all__ = ["find_receipt", "plan_rollback"]
+__all__ = ["WATCHDOG_AUTHOR", "find_receipt", "plan_revert", "plan_rollback"]
+
+WATCHDOG_AUTHOR = "riskctl-watchdog"
 
 
 def find_receipt(receipts: list[dict[str, Any]], target: str) -> int | None:
@@ -68,4 +76,28 @@ def plan_rollback(policies: Path, target: str, *, author: str) -> Plan:
         plan.lint = [d.to_json() for d in candidate.diagnostics]
         if candidate.bundle_hash is None:
             plan.refusals.append(Refusal("change.invalid-result", "", "the result does not load"))
+    return plan
+
+
+def plan_revert(policies: Path, reverts: str, *, watchdog: Any) -> Plan:
+    """The watchdog's plan undoing the last receipt, the change whose hash is ``reverts``;
+    ``watchdog`` (the verdict: metric, values, threshold) goes into the receipt."""
+    receipts, _ = read_receipts(policies)
+    last = receipts[-1] if receipts else {}
+    if last.get("hash") != reverts or last.get("kind") != "change":
+        plan = Plan("watchdog", policies, load_bundle(policies).hash, WATCHDOG_AUTHOR)
+        plan.source = {"reverts": reverts, "watchdog": watchdog}
+        plan.refusals.append(
+            Refusal(
+                "change.stale-plan",
+                "reverts",
+                f"the last receipt is not the change {reverts} the watchdog watched",
+            )
+        )
+        return plan
+    plan = plan_rollback(policies, str(int(last["seq"]) - 1), author=WATCHDOG_AUTHOR)
+    plan.kind = "watchdog"
+    plan.approval_required = False
+    plan.source = {**plan.source, "reverts": reverts, "watchdog": watchdog}
+    plan.receipt_fields = {"reverts": reverts, "reverts_seq": last["seq"], "watchdog": watchdog}
     return plan
