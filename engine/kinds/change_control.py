@@ -1,4 +1,5 @@
-"""The ``ChangeControl`` kind: what advisor agents may change, by how much, and how often."""
+"""The ``ChangeControl`` kind: what advisor agents may change, by how much, and how often,
+and the watchdog that reverts an advisor change when the book degrades after it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from riskctl.fields import MAX_MONEY, Count, Percent, StrictModel
+from riskctl.fields import MAX_MONEY, Count, DurationMs, Money, Percent, StrictModel
 
-__all__ = ["ChangeBound", "ChangeControlSpec", "PathSelector"]
+__all__ = [
+    "ChangeBound",
+    "ChangeControlSpec",
+    "PathSelector",
+    "PnlDropTrigger",
+    "RejectRateTrigger",
+    "Watchdog",
+    "WatchdogTrigger",
+]
 
 PathSelector = Annotated[
     str,
@@ -47,6 +56,64 @@ class ChangeBound(StrictModel):
         return self
 
 
+class PnlDropTrigger(StrictModel):
+    """Revert when session P&L falls by more than `drop` from its value when the change took
+    effect."""
+
+    metric: Literal["session_pnl"] = Field(
+        description="session_pnl: the runtime's session P&L (riskctl state show: session)."
+    )
+    drop: Money = Field(
+        description="In the quote currency: a fall by more than this from the session P&L at "
+        "the change reverts it (a fall of exactly this does not).",
+        examples=[Decimal("5000")],
+    )
+
+
+class RejectRateTrigger(StrictModel):
+    """Revert when orders rejected per minute exceed `factor` times the rate before the
+    change, once at least `min_rejects` were rejected after it."""
+
+    metric: Literal["rejects_per_minute"] = Field(
+        description="rejects_per_minute: orders the gate rejected at pre_trade, per minute of "
+        "context time."
+    )
+    factor: Annotated[Decimal, Field(gt=1, le=1000, allow_inf_nan=False)] = Field(
+        description="The rate after the change must exceed this multiple of the rate before "
+        "it (> 1: 2 means doubled).",
+        examples=[Decimal("2")],
+    )
+    min_rejects: Count = Field(
+        description="Rejects after the change needed before this can trip, so a rate going "
+        "from 0 to 1 does not.",
+        examples=[10],
+    )
+
+
+WatchdogTrigger = Annotated[PnlDropTrigger | RejectRateTrigger, Field(discriminator="metric")]
+"""A metric the watchdog watches, by its name."""
+
+
+class Watchdog(StrictModel):
+    """Reverts the last advisor change when a metric degrades within a window after it."""
+
+    window_ms: DurationMs = Field(
+        description="How long after an advisor change took effect it is watched, in "
+        "milliseconds of context time.",
+        examples=[900000],
+    )
+    lookback_ms: DurationMs | None = Field(
+        default=None,
+        description="How far back before the change the reject rate is measured, in "
+        "milliseconds (default: window_ms).",
+    )
+    triggers: list[WatchdogTrigger] = Field(
+        min_length=1,
+        max_length=10,
+        description="The metrics watched; the first that degrades reverts the change.",
+    )
+
+
 class ChangeControlSpec(StrictModel):
     """Bounds on automated parameter changes."""
 
@@ -64,4 +131,9 @@ class ChangeControlSpec(StrictModel):
     approval: Literal["never", "loosening", "always"] = Field(
         default="loosening",
         description="When a human must approve: never, only for loosening changes, or always.",
+    )
+    watchdog: Watchdog | None = Field(
+        default=None,
+        description="Revert the last advisor change when session P&L or the reject rate "
+        "degrades within a window after it (riskctl run watches).",
     )

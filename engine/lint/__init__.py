@@ -10,6 +10,7 @@ reads raw file text, applies inline waivers (:mod:`riskctl.lint.waivers`) and so
 ``shares``          alerts whose levels are percent of a RiskLimits limit (``of_limit``)
 ``scopes``          RiskLimits scopes: duplicates, outside the universe, loosening
 ``coverage``        every traded symbol has order, notional, collar and loss limits
+``watchdog``        ChangeControl watchdogs: a metric twice, a drop past the loss limit
 ``hygiene``         nothing that looks like a credential (raw text of every file)
 ``changes``         with ``base``: a changed document bumps metadata.version
 ==================  ============================================================
@@ -32,6 +33,7 @@ from riskctl.lint import (
     reach,
     scopes,
     shares,
+    watchdog,
 )
 from riskctl.lint.catalog import CATALOG
 from riskctl.lint.waivers import Waivers
@@ -49,6 +51,7 @@ _SEMANTIC_CHECKS = (
     scopes.check,
     coverage.check,
     reach.check,
+    watchdog.check,
 )
 
 
