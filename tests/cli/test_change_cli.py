@@ -68,17 +68,14 @@ def test_refusals_when_protected_and_over_the_step_then_exit_1_with_fields(
 
     refusals = {r["code"]: r for r in json.loads(done.stdout)["refusals"]}
     assert done.returncode == 1
-    assert set(refusals) == {"change.protected", "change.above-max", "change.step-too-large"}
-    assert refusals["change.step-too-large"]["limit"] == "16"
-    assert refusals["change.step-too-large"]["allowed_range"] == ["64", "10"]  # empty: 80 > max
-    assert refusals["change.above-max"]["limit"] == "10"
+    assert set(refusals) == {"change.protected", "change.step-too-large"}
+    assert refusals["change.step-too-large"]["limit"] == "16"  # 20% of ETH's 80
+    assert refusals["change.step-too-large"]["allowed_range"] == ["64", "96"]
 
 
 def test_change_flow_when_applied_verified_tampered_and_rolled_back(
     tmp_path: Path, policies: Path
 ) -> None:
-    control = policies / "change-control.yaml"  # let the advisor tune ETH's 80 too
-    control.write_text(control.read_text().replace("max: 10\n", "max: 100\n"))
     original = (policies / "risk-limits.yaml").read_text()
     original_hash = load_bundle(policies).hash
     eth = dict(json.loads(CONTEXT.read_text()))
