@@ -14,6 +14,12 @@ only then are their answers written and flushed. A line that arrives alone is co
 alone, so a bot that sends one order at a time sees the latency of one commit. A ``kill
 -9`` can lose only decisions not yet answered; what it can leave is in
 ``riskctl.runtime.stateful``.
+
+Change control (:mod:`riskctl.change.follow`): after each batch and when idle, at most once
+a second, the run looks at the change log of each policy directory it serves. A new
+receipt reloads the policies into the running gate (never a set that does not load or
+lint), an override whose ``expires_at`` has passed is reverted, and the ChangeControl
+watchdog may revert the last advisor change. Each is one JSON line on stderr.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from riskctl.change.follow import ChangeFollower
 from riskctl.cli.output import print_problems
 from riskctl.cli.state_cmd import add_state_argument, open_store
 from riskctl.context import CONTEXTS
@@ -152,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         runtime.close()
         return 2
     sink, recorder = outputs
+    follower = ChangeFollower.for_run(runtime, args.policies or [Path("policies")], report=_stderr)
     try:
         if config is not None and config.venues:
             from riskctl.venues.run_loop import serve_with_venues  # noqa: PLC0415
@@ -166,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
             sink=sink,
             max_batch=args.max_batch,
             recorder=recorder,
+            follower=follower,
         )
     finally:
         if sink is not None:
@@ -208,10 +217,12 @@ def serve(
     sink: JsonlAlertSink | None = None,
     max_batch: int = MAX_BATCH,
     recorder: SessionRecorder | None = None,
+    follower: ChangeFollower | None = None,
 ) -> None:
     """Decide every input line, a batch of waiting lines per transaction; answer each batch
-    once it is committed (and ``recorder`` has the batch's inputs on disk)."""
-    while lines.wait():
+    once it is committed (and ``recorder`` has the batch's inputs on disk). ``follower``
+    (change control: reloads, expiries, the watchdog) runs after each batch and when idle."""
+    while _wait(lines, follower):
         deadline = time.perf_counter() + MAX_BATCH_MS / 1000
         with runtime.batch() as batch:
             while len(batch) < max_batch:
@@ -232,6 +243,23 @@ def serve(
         if sink is not None:  # after the commit: an alert sent is an alert kept
             for step in steps:
                 sink.write_alerts(step.effects, at_ms=step.now_ms)
+        if follower is not None:
+            follower.after(steps)
+
+
+def _wait(lines: Lines, follower: ChangeFollower | None) -> bool:
+    """Block until a line waits (False at the end of input); idle, the follower ticks."""
+    if follower is None:
+        return lines.wait()
+    while (ready := lines.wait_for(follower.every_s)) is None:
+        follower.tick()
+    return ready
+
+
+def _stderr(event: dict[str, Any]) -> None:
+    """A change-control event: one JSON line on stderr (stdout holds only decisions)."""
+    sys.stderr.write(json_line(event))
+    sys.stderr.flush()
 
 
 def decide_line(

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
@@ -45,7 +46,7 @@ from riskctl.context import CONTEXTS
 from riskctl.context.base import StageContext
 from riskctl.decide import failure
 from riskctl.decision import Decision, Outcome
-from riskctl.errors import redact
+from riskctl.errors import Diagnostic, redact
 from riskctl.gate import Gate
 from riskctl.kinds import RiskLimits
 from riskctl.runtime.bands import AlertPart, BandPart
@@ -500,6 +501,22 @@ class StatefulGate:
 
     def close(self) -> None:
         self.store.close()
+
+    def reload(self, *paths: str | Path) -> tuple[Diagnostic, ...]:
+        """Serve the bundle at ``paths`` (``Gate.reload``: all or nothing) and rebuild the
+        machines from it with their committed state, as a restart on the same store would.
+        Between decisions only. Returns the gate's problems; on any, nothing changed."""
+        self._unbatched()
+        problems = self.gate.reload(*paths)
+        if problems:
+            return problems
+        now_ms = self._last_now  # _load forgets it; time must not move back
+        self._parts = parts_for(self.gate.bundle, book_of_record=self._book.book_of_record)
+        self._breakers = next(p for p in self._parts if isinstance(p, BreakerPart))
+        self._book = next(p for p in self._parts if isinstance(p, BookPart))
+        self._load()
+        self._last_now = now_ms
+        return ()
 
 
 class Batch:
