@@ -1,7 +1,7 @@
 """The watchdog's judgement: do the metrics since an advisor change say to revert it? Pure.
 
 A ``ChangeControl`` ``watchdog`` watches the last advisor change for ``window_ms`` of
-context time after it took effect (``since_ms``). Its triggers:
+context time after it took effect (``since_ms``). Its metrics, judged in this order:
 
 * ``session_pnl``: trips when ``pnl_at_change - pnl_now > drop`` (a fall of exactly
   ``drop`` does not);
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from riskctl.kinds.change_control import PnlDropTrigger, RejectRateTrigger, Watchdog
+from riskctl.kinds.change_control import PnlDrop, RejectRate, Watchdog
 
 __all__ = ["MINUTE_MS", "Observed", "RejectCounts", "Verdict", "judge", "per_minute"]
 
@@ -78,21 +78,18 @@ def per_minute(count: int, span_ms: int) -> Decimal:
 
 
 def judge(spec: Watchdog, seen: Observed) -> Verdict | None:
-    """The first trigger the observation trips, in the spec's order; None inside bounds."""
+    """The first metric that degraded (session_pnl, then rejects_per_minute); None when
+    neither did or the observation is outside the window."""
     elapsed = seen.now_ms - seen.since_ms
     if elapsed < 0 or elapsed > spec.window_ms:
         return None
-    for trigger in spec.triggers:
-        if isinstance(trigger, PnlDropTrigger):
-            verdict = _pnl(trigger, seen)
-        else:
-            verdict = _rejects(trigger, seen)
-        if verdict is not None:
-            return verdict
-    return None
+    verdict = None if spec.session_pnl is None else _pnl(spec.session_pnl, seen)
+    if verdict is None and spec.rejects_per_minute is not None:
+        verdict = _rejects(spec.rejects_per_minute, seen)
+    return verdict
 
 
-def _pnl(trigger: PnlDropTrigger, seen: Observed) -> Verdict | None:
+def _pnl(trigger: PnlDrop, seen: Observed) -> Verdict | None:
     if seen.pnl_at_change is None or seen.pnl_now is None:
         return None
     fall = seen.pnl_at_change - seen.pnl_now
@@ -109,7 +106,7 @@ def _pnl(trigger: PnlDropTrigger, seen: Observed) -> Verdict | None:
     )
 
 
-def _rejects(trigger: RejectRateTrigger, seen: Observed) -> Verdict | None:
+def _rejects(trigger: RejectRate, seen: Observed) -> Verdict | None:
     if seen.rejects_after < trigger.min_rejects:
         return None
     before_span = max(seen.before_span_ms, MINUTE_MS)

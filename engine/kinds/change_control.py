@@ -14,10 +14,9 @@ __all__ = [
     "ChangeBound",
     "ChangeControlSpec",
     "PathSelector",
-    "PnlDropTrigger",
-    "RejectRateTrigger",
+    "PnlDrop",
+    "RejectRate",
     "Watchdog",
-    "WatchdogTrigger",
 ]
 
 PathSelector = Annotated[
@@ -56,28 +55,21 @@ class ChangeBound(StrictModel):
         return self
 
 
-class PnlDropTrigger(StrictModel):
+class PnlDrop(StrictModel):
     """Revert when session P&L falls by more than `drop` from its value when the change took
     effect."""
 
-    metric: Literal["session_pnl"] = Field(
-        description="session_pnl: the runtime's session P&L (riskctl state show: session)."
-    )
     drop: Money = Field(
-        description="In the quote currency: a fall by more than this from the session P&L at "
-        "the change reverts it (a fall of exactly this does not).",
+        description="In the quote currency: a fall of the runtime's session P&L by more than "
+        "this since the change reverts it (a fall of exactly this does not).",
         examples=[Decimal("5000")],
     )
 
 
-class RejectRateTrigger(StrictModel):
-    """Revert when orders rejected per minute exceed `factor` times the rate before the
-    change, once at least `min_rejects` were rejected after it."""
+class RejectRate(StrictModel):
+    """Revert when orders rejected at pre_trade per minute exceed `factor` times the rate
+    before the change, once at least `min_rejects` were rejected after it."""
 
-    metric: Literal["rejects_per_minute"] = Field(
-        description="rejects_per_minute: orders the gate rejected at pre_trade, per minute of "
-        "context time."
-    )
     factor: Annotated[Decimal, Field(gt=1, le=1000, allow_inf_nan=False)] = Field(
         description="The rate after the change must exceed this multiple of the rate before "
         "it (> 1: 2 means doubled).",
@@ -90,12 +82,8 @@ class RejectRateTrigger(StrictModel):
     )
 
 
-WatchdogTrigger = Annotated[PnlDropTrigger | RejectRateTrigger, Field(discriminator="metric")]
-"""A metric the watchdog watches, by its name."""
-
-
 class Watchdog(StrictModel):
-    """Reverts the last advisor change when a metric degrades within a window after it."""
+    """Reverts the last advisor change when a named metric degrades within a window after it."""
 
     window_ms: DurationMs = Field(
         description="How long after an advisor change took effect it is watched, in "
@@ -107,11 +95,20 @@ class Watchdog(StrictModel):
         description="How far back before the change the reject rate is measured, in "
         "milliseconds (default: window_ms).",
     )
-    triggers: list[WatchdogTrigger] = Field(
-        min_length=1,
-        max_length=10,
-        description="The metrics watched; the first that degrades reverts the change.",
+    session_pnl: PnlDrop | None = Field(
+        default=None,
+        description="Watch the session P&L (riskctl state show: session.session_pnl).",
     )
+    rejects_per_minute: RejectRate | None = Field(
+        default=None,
+        description="Watch the orders the gate rejects at pre_trade, per minute of context time.",
+    )
+
+    @model_validator(mode="after")
+    def _watches_something(self) -> Watchdog:
+        if self.session_pnl is None and self.rejects_per_minute is None:
+            raise ValueError("a watchdog watches at least one of session_pnl, rejects_per_minute")
+        return self
 
 
 class ChangeControlSpec(StrictModel):

@@ -10,7 +10,7 @@ reads raw file text, applies inline waivers (:mod:`riskctl.lint.waivers`) and so
 ``shares``          alerts whose levels are percent of a RiskLimits limit (``of_limit``)
 ``scopes``          RiskLimits scopes: duplicates, outside the universe, loosening
 ``coverage``        every traded symbol has order, notional, collar and loss limits
-``watchdog``        ChangeControl watchdogs: a metric twice, a drop past the loss limit
+``watchdog``        ChangeControl watchdogs: a session_pnl drop past the loss limits
 ``hygiene``         nothing that looks like a credential (raw text of every file)
 ``changes``         with ``base``: a changed document bumps metadata.version
 ==================  ============================================================

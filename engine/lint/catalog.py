@@ -108,7 +108,6 @@ CATALOG: dict[str, str] = {
     "change.not-due": "An expiry names a receipt that is not an open override due now.",
     "change.expiry-superseded": "An expired override left a field that changed since it as is.",
     # the change-control watchdog (ChangeControl spec.watchdog)
-    "watchdog.duplicate-metric": "A watchdog has two triggers on the same metric.",
     "watchdog.drop-beyond-loss-limit": "A watchdog's session_pnl drop is at or past the "
     "smallest max_daily_loss or max_drawdown.",
     # hygiene

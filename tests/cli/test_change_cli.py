@@ -140,3 +140,88 @@ def test_change_flow_when_applied_verified_tampered_and_rolled_back(
     broken = riskctl("history", "--policies", policies, "--verify")
     assert broken.returncode == 1
     assert "line 1: change.log-hash-mismatch" in broken.stdout
+
+
+def test_expire_due_when_an_override_is_due_then_reverted_verified_and_tamper_evident(
+    tmp_path: Path, policies: Path
+) -> None:
+    original = (policies / "risk-limits.yaml").read_text()
+    body = {"author": "tuning-agent", "rationale": "thin books", "expires_at": "2030-01-01T00:00Z",
+            "changes": [eth_qty("70")]}  # fmt: skip
+    proposal = tmp_path / "override.json"
+    proposal.write_text(json.dumps(body))
+    plan = tmp_path / "plan.json"
+    proposed = riskctl("propose", proposal, "--policies", policies, "--out", plan)
+    assert "temporary: reverts itself at 2030-01-01T00:00:00Z" in proposed.stdout
+    assert riskctl("apply", plan).returncode == 0
+
+    early = riskctl("apply", "--expire-due", "--policies", policies, "--now", "2029-12-31T23:59Z")
+    due = riskctl("apply", "--expire-due", "--policies", policies, "--now", "2030-01-01T00:00Z",
+                  "--format", "json")  # fmt: skip
+
+    assert early.returncode == 0
+    assert "expire: nothing due at 2029-12-31T23:59:00+00:00" in early.stdout
+    assert due.returncode == 0, due.stdout
+    [expired] = json.loads(due.stdout)["expired"]
+    assert expired["override_seq"] == 1
+    assert expired["receipt"]["kind"] == "expiry"
+    assert expired["receipt"]["changes"][0]["to"] == {"decimal": "80"}
+    now = (policies / "risk-limits.yaml").read_text()
+    assert "max_order_qty: 80             # ETH" in now
+    assert now.replace("version: 11", "version: 9") == original
+    listed = riskctl("history", "--policies", policies, "--verify")
+    assert listed.returncode == 0, listed.stdout
+    assert "expiry of 1: RiskLimits/btc-eth-mm:spec.scoped[1].max_order_qty" in listed.stdout
+    log = policies / ".riskctl" / "changes.jsonl"
+    first, second = log.read_text().splitlines()
+    log.write_text(first + "\n" + second.replace('"reverts_seq":1', '"reverts_seq":0') + "\n")
+    broken = riskctl("history", "--policies", policies, "--verify")
+    assert broken.returncode == 1
+    assert "line 2: change.log-hash-mismatch" in broken.stdout
+
+
+def test_expire_due_when_the_log_is_broken_then_refused_with_a_located_code(
+    policies: Path,
+) -> None:
+    log = policies / ".riskctl" / "changes.jsonl"
+    log.parent.mkdir()
+    log.write_text('{"seq": 1\n')
+    before = (policies / "risk-limits.yaml").read_bytes()
+
+    done = riskctl("apply", "--expire-due", "--policies", policies, "--format", "json")
+
+    assert done.returncode == 1
+    refusal = json.loads(done.stdout)["refusals"][0]
+    assert refusal["code"] == "change.log-malformed"
+    assert refusal["path"] == ".riskctl/changes.jsonl:1"
+    assert (policies / "risk-limits.yaml").read_bytes() == before
+
+
+def test_expire_due_when_now_has_no_zone_or_a_plan_is_given_then_usage_error(
+    policies: Path,
+) -> None:
+    zoneless = riskctl("apply", "--expire-due", "--policies", policies, "--now", "2030-01-01")
+    both = riskctl("apply", "plan.json", "--expire-due", "--policies", policies)
+
+    assert zoneless.returncode == 2
+    assert "'2030-01-01' has no zone" in zoneless.stderr
+    assert both.returncode == 2
+    assert "--expire-due takes --policies, not a plan" in both.stderr
+
+
+def test_malformed_watchdog_when_linted_or_proposed_then_located(
+    tmp_path: Path, policies: Path
+) -> None:
+    control = policies / "change-control.yaml"
+    control.write_text(control.read_text().replace("factor: 2 ", "factor: 0.5"))
+    proposal = write_proposal(tmp_path, "p.json", eth_qty("70"))
+
+    linted = riskctl("lint", policies)
+    proposed = riskctl("propose", proposal, "--policies", policies)
+
+    where = f"{control}:48:15: error policy.out-of-bounds"
+    assert linted.returncode == 1
+    assert where in linted.stdout
+    assert "factor was 0.5; it must be greater than 1" in linted.stdout
+    assert proposed.returncode == 2
+    assert where in proposed.stderr

@@ -39,8 +39,7 @@ spec:
     - {path: "RiskLimits/book:spec.defaults.max_order_qty", min: 1, max: 10, max_step_pct: 20}
   watchdog:
     window_ms: 600000
-    triggers:
-      - {metric: session_pnl, drop: 100}
+    session_pnl: {drop: 100}
 """
 
 

@@ -16,10 +16,8 @@ WINDOW_MS = 900_000
 SPEC = Watchdog.model_validate(
     {
         "window_ms": WINDOW_MS,
-        "triggers": [
-            {"metric": "session_pnl", "drop": "1000"},
-            {"metric": "rejects_per_minute", "factor": "2", "min_rejects": 5},
-        ],
+        "session_pnl": {"drop": "1000"},
+        "rejects_per_minute": {"factor": "2", "min_rejects": 5},
     }
 )
 money = st.decimals(min_value=-(10**7), max_value=10**7, places=2, allow_nan=False)
@@ -66,7 +64,7 @@ def test_inside_the_window_it_trips_exactly_when_a_metric_degrades(seen: Observe
 
     assert (verdict is not None) == (fell or surged)
     if verdict is not None and fell:
-        assert verdict.metric == "session_pnl"  # the first trigger listed wins
+        assert verdict.metric == "session_pnl"  # judged first
         assert (verdict.before, verdict.after, verdict.threshold) == (
             seen.pnl_at_change,
             seen.pnl_now,

@@ -37,33 +37,25 @@ def test_shipped_watchdog_when_linted_then_clean() -> None:
     assert not [d for d in report.diagnostics if d.code.startswith("watchdog.")]
 
 
-def test_two_triggers_on_one_metric_when_linted_then_a_warning_at_the_second(
-    policies: Path,
-) -> None:
-    control = (policies / "change-control.yaml").read_text()
-    rejects = control[control.index("      - metric: rejects_per_minute") :]
-    found = findings(policies, rejects, "      - metric: session_pnl\n        drop: 5000\n")
-
-    assert found == [("watchdog.duplicate-metric", 48)]
-
-
 def test_drop_when_past_the_daily_loss_limit_then_too_late(policies: Path) -> None:
     found = findings(policies, "drop: 10000 ", "drop: 50000 ")
 
-    assert found == [("watchdog.drop-beyond-loss-limit", 47)]
+    assert found == [("watchdog.drop-beyond-loss-limit", 46)]
 
 
-def test_factor_when_not_above_one_then_refused_by_the_model() -> None:
+def test_factor_when_not_above_one_then_refused_at_its_field() -> None:
     with pytest.raises(ValidationError) as raised:
         Watchdog.model_validate(
-            {
-                "window_ms": 60_000,
-                "triggers": [{"metric": "rejects_per_minute", "factor": 1, "min_rejects": 3}],
-            }
+            {"window_ms": 60_000, "rejects_per_minute": {"factor": 1, "min_rejects": 3}}
         )
 
     [error] = raised.value.errors()
-    assert error["loc"] == ("triggers", 0, "rejects_per_minute", "factor")
+    assert error["loc"] == ("rejects_per_minute", "factor")
+
+
+def test_watchdog_when_it_watches_no_metric_then_refused() -> None:
+    with pytest.raises(ValidationError, match="watches at least one of session_pnl"):
+        Watchdog.model_validate({"window_ms": 60_000})
 
 
 def test_reject_counts_when_older_than_kept_then_forgotten() -> None:
