@@ -45,3 +45,27 @@ def test_the_runtime_exports_the_gate_its_steps_and_group_commit() -> None:
 
     assert riskctl.runtime.__all__ == ["Batch", "StatefulGate", "Step", "describe"]
     assert riskctl.runtime.StatefulGate.batch.__annotations__["return"] in ("Batch", Batch)
+
+
+def test_change_control_exports_the_verbs_of_the_cli_and_their_results() -> None:
+    import riskctl.change  # noqa: PLC0415
+
+    assert riskctl.change.__all__ == [
+        "ApplyResult",
+        "ChainProblem",
+        "Direction",
+        "Expired",
+        "ExpiryReport",
+        "History",
+        "Plan",
+        "Proposal",
+        "ProposedChange",
+        "Refusal",
+        "apply",
+        "expire_due",
+        "history",
+        "propose",
+        "rollback",
+        "tool_schema",
+    ]
+    assert riskctl.change.tool_schema()["name"] == "propose_risk_change"
