@@ -1,7 +1,8 @@
 """Apply a plan: refuse it when stale, rebuild and compare it, write atomically, log it.
 
 A plan file is not trusted: apply rebuilds the plan from its source (the proposal's text,
-or the rollback target) against the files as they are now and writes only that. Steps:
+the rollback target, the override an expiry closes, the change a watchdog reverts) against
+the files as they are now and writes only that. Steps:
 
 1. stale: the policy files must still hash to the plan's ``base_bundle_hash`` (and each
    planned file to its ``base_sha256``);

@@ -6,8 +6,8 @@ and the value it should take. ``from`` is optimistic concurrency: when given, th
 value must equal it, or the change is refused as stale.
 
 ``expires_at`` is an ISO 8601 time with a zone (``2026-12-07T18:00:00Z``). A proposal
-whose ``expires_at`` has passed is refused; turning an applied change back when it expires
-(temporary overrides) is not part of this module.
+whose ``expires_at`` has passed is refused; one applied before it is a temporary override
+that :mod:`riskctl.change.expiry` reverts when it passes.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ class Proposal(StrictModel):
     )
     expires_at: AwareDatetime | None = Field(
         default=None,
-        description="ISO 8601 time with a zone; after it the proposal is refused (change.expired).",
+        description="ISO 8601 time with a zone: the change is a temporary override, reverted "
+        "when this time passes (riskctl run, riskctl apply --expire-due); a proposal past it is "
+        "refused (change.expired).",
     )
     changes: list[ProposedChange] = Field(
         min_length=1, max_length=50, description="The values to change, applied together."

@@ -2,13 +2,16 @@
 
 Receipts are JSON Lines in ``DIR/.riskctl/changes.jsonl`` (``DIR`` is the policy
 directory; the loader skips dot-directories' YAML only by name, and this file is not
-YAML). Each receipt holds: ``seq`` (1, 2, ...), ``kind`` (``change`` or ``rollback``),
+YAML). Each receipt holds: ``seq`` (1, 2, ...), ``kind`` (``change``, ``rollback``,
+``expiry`` or ``watchdog``),
 ``time`` (ISO UTC), the proposal, author, approver, the per-field changes with their
 directions, ``old_bundle_hash`` and ``new_bundle_hash``, the unified diff, ``files`` (each
 changed file's path relative to ``DIR`` and its full text ``before`` and ``after``, so any
 earlier state can be restored byte for byte), ``prev`` (the previous receipt's ``hash``,
 null for the first) and ``hash``: ``sha256:`` of the canonical JSON of the receipt
-without its ``hash`` key.
+without its ``hash`` key. An ``expiry`` or ``watchdog`` receipt also names the receipt it
+reverts (``reverts``, ``reverts_seq``); an expiry lists the fields it left as they were
+(``superseded``), a watchdog revert the metric that tripped (``watchdog``).
 """
 
 from __future__ import annotations
