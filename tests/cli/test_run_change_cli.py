@@ -131,7 +131,7 @@ def test_when_an_override_expires_during_a_run_then_it_reverts_and_the_gate_serv
     tmp_path: Path,
 ) -> None:
     policies = make_policies(tmp_path)
-    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)  # propose + apply take ~2 s
     apply_change(tmp_path, policies, "4.5", expires_at=until.isoformat())
 
     with running(policies) as run:
