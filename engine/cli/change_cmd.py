@@ -29,6 +29,7 @@ from riskctl.errors import PolicyLoadError
 __all__ = ["register"]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+POLICIES = Path("policies")
 _FORMAT_HELP = "output format: text (default) or json (machine-readable refusals)"
 
 
@@ -43,11 +44,11 @@ def register(verbs: Any) -> None:
     _register_rollback(verbs)
 
 
-def _policies_option(parser: argparse.ArgumentParser) -> None:
+def _policies_option(parser: argparse.ArgumentParser, *, default: Path | None = POLICIES) -> None:
     parser.add_argument(
         "--policies",
         type=Path,
-        default=Path("policies"),
+        default=default,
         metavar="DIR",
         help="policy directory (default: policies); its change log is DIR/.riskctl/changes.jsonl",
     )
@@ -96,7 +97,7 @@ def _register_apply(verbs: Any) -> None:
         help="instead of a plan: revert every override of --policies whose expires_at has "
         "passed, each with an expiry receipt; exit 0 when none is due or all were reverted",
     )
-    _policies_option(parser)
+    _policies_option(parser, default=None)  # a plan names its own directory
     parser.add_argument(
         "--now",
         type=_iso_time,
@@ -221,11 +222,11 @@ def _apply(args: argparse.Namespace) -> int:
     if args.expire_due:
         if args.plan is not None or args.approved_by is not None:
             return _usage("--expire-due takes --policies, not a plan or --approved-by")
-        return _expire_due(args.policies, now=args.now or _now(), fmt=args.format)
+        return _expire_due(args.policies or POLICIES, now=args.now or _now(), fmt=args.format)
     if args.plan is None:
         return _usage("give a plan file (or --expire-due --policies DIR)")
-    if args.now is not None:
-        return _usage("--now is for --expire-due; a plan is applied at the current time")
+    if args.now is not None or args.policies is not None:
+        return _usage("--now and --policies are for --expire-due; a plan names its directory")
     try:
         saved = json.loads(args.plan.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

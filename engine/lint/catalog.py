@@ -107,9 +107,7 @@ CATALOG: dict[str, str] = {
     "change.files-differ": "The policy files do not hash to the last receipt's new hash.",
     "change.not-due": "An expiry names a receipt that is not an open override due now.",
     "change.expiry-superseded": "An expired override left a field that changed since it as is.",
-    "change.reload-refused": (
-        "riskctl run kept its bundle: the files a receipt changed do not lint."
-    ),
+    "change.reload-refused": "riskctl run kept its bundle: files a receipt changed do not lint.",
     # the change-control watchdog (ChangeControl spec.watchdog)
     "watchdog.drop-beyond-loss-limit": "A watchdog's session_pnl drop is at or past the "
     "smallest max_daily_loss or max_drawdown.",

@@ -197,12 +197,15 @@ def test_expire_due_when_the_log_is_broken_then_refused_with_a_located_code(
     assert (policies / "risk-limits.yaml").read_bytes() == before
 
 
-def test_expire_due_when_now_has_no_zone_or_a_plan_is_given_then_usage_error(
+def test_apply_when_expire_due_options_are_mixed_up_then_usage_error(
     policies: Path,
 ) -> None:
     zoneless = riskctl("apply", "--expire-due", "--policies", policies, "--now", "2030-01-01")
     both = riskctl("apply", "plan.json", "--expire-due", "--policies", policies)
+    elsewhere = riskctl("apply", "plan.json", "--policies", policies)
 
+    assert elsewhere.returncode == 2
+    assert "a plan names its directory" in elsewhere.stderr
     assert zoneless.returncode == 2
     assert "'2030-01-01' has no zone" in zoneless.stderr
     assert both.returncode == 2

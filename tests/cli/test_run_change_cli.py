@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import queue
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -14,41 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from clikit import RISKCTL, riskctl
+from clikit import REPO, RISKCTL, riskctl
 
 T0 = 1_765_108_800_000
-LIMITS = """\
-apiVersion: riskctl/v1
-kind: RiskLimits
-metadata: {name: book, version: 1, owner: tests}
-spec:
-  environment: paper
-  venues:
-    - {venue: binance, account: mm-1, symbols: [BTC/USDT]}
-  defaults: {max_order_qty: 5, max_order_notional: 1000000, price_collar_bps: 500,
-             max_daily_loss: 10000, max_orders_per_second: 50}
-  scoped: []
-"""
-CONTROL = """\
-apiVersion: riskctl/v1
-kind: ChangeControl
-metadata: {name: bounds, version: 1, owner: tests}
-spec:
-  max_changes_per_day: 10
-  allow:
-    - {path: "RiskLimits/book:spec.defaults.max_order_qty", min: 1, max: 10, max_step_pct: 20}
-  watchdog:
-    window_ms: 600000
-    session_pnl: {drop: 100}
-"""
 
 
 def make_policies(tmp_path: Path) -> Path:
-    directory = tmp_path / "policies"
-    directory.mkdir()
-    (directory / "limits.yaml").write_text(LIMITS)
-    (directory / "control.yaml").write_text(CONTROL)
-    return directory
+    """max_order_qty 5, advisors 20% a step; the watchdog reverts past a P&L fall of 100."""
+    return Path(shutil.copytree(REPO / "tests" / "data" / "change" / "book", tmp_path / "p"))
 
 
 class Run:
@@ -157,7 +131,7 @@ def test_when_an_override_expires_during_a_run_then_it_reverts_and_the_gate_serv
     tmp_path: Path,
 ) -> None:
     policies = make_policies(tmp_path)
-    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)  # propose + apply take ~2 s
     apply_change(tmp_path, policies, "4.5", expires_at=until.isoformat())
 
     with running(policies) as run:

@@ -4,6 +4,7 @@ overrides, and the watchdog reverting an advisor change with a receipt naming th
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,40 +20,14 @@ from riskctl.state import MemoryStore
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 T0 = 1_765_108_800_000  # NOW in ms: context time and wall time agree, as in a live run
 QTY = "spec.defaults.max_order_qty"
-LIMITS = """\
-apiVersion: riskctl/v1
-kind: RiskLimits
-metadata: {name: book, version: 1, owner: tests}
-spec:
-  environment: paper
-  venues:
-    - {venue: binance, account: mm-1, symbols: [BTC/USDT]}
-  defaults: {max_order_qty: 5, max_order_notional: 1000000, price_collar_bps: 500,
-             max_daily_loss: 10000, max_orders_per_second: 50}
-  scoped: []
-"""
-CONTROL = """\
-apiVersion: riskctl/v1
-kind: ChangeControl
-metadata: {name: bounds, version: 1, owner: tests}
-spec:
-  max_changes_per_day: 10
-  allow:
-    - {path: "RiskLimits/book:spec.defaults.max_order_qty", min: 1, max: 10, max_step_pct: 20}
-  watchdog:
-    window_ms: 600000
-    session_pnl: {drop: 100}
-    rejects_per_minute: {factor: 2, min_rejects: 3}
-"""
+# max_order_qty 5 (advisors: 1 to 10, 20% a step); watchdog: session_pnl drop 100,
+# rejects_per_minute factor 2 once 3 were rejected, for 10 minutes after a change
+BOOK = Path(__file__).resolve().parents[2] / "data" / "change" / "book"
 
 
 @pytest.fixture
 def policies(tmp_path: Path) -> Path:
-    directory = tmp_path / "policies"
-    directory.mkdir()
-    (directory / "limits.yaml").write_text(LIMITS)
-    (directory / "control.yaml").write_text(CONTROL)
-    return directory
+    return Path(shutil.copytree(BOOK, tmp_path / "policies"))
 
 
 class Bot:
