@@ -18,9 +18,11 @@ import sys
 import time
 from typing import Any, TextIO
 
+from riskctl.change.follow import ChangeFollower
 from riskctl.cli.output import print_problems
 from riskctl.cli.run_cmd import Lines, Refusal, json_line, parse_line
 from riskctl.runtime import StatefulGate
+from riskctl.runtime.stateful import Step
 from riskctl.session.record import SessionRecorder
 from riskctl.state.alert_sink import JsonlAlertSink
 from riskctl.venues.config import ConfigError, RiskctlConfig
@@ -42,10 +44,14 @@ def serve_with_venues(
     *,
     sink: JsonlAlertSink | None = None,
     recorder: SessionRecorder | None = None,
+    follower: ChangeFollower | None = None,
 ) -> int:
-    """Serve the stream through the configured venues; the exit code."""
+    """Serve the stream through the configured venues; the exit code. ``follower`` (change
+    control: reloads, expiries, the watchdog) runs after each line and when idle."""
     try:
-        return asyncio.run(_serve(config, runtime, lines, out, sink=sink, recorder=recorder))
+        return asyncio.run(
+            _serve(config, runtime, lines, out, sink=sink, recorder=recorder, follower=follower)
+        )
     except ConfigError as exc:
         print_problems(exc.diagnostics)
         return 2
@@ -62,6 +68,7 @@ async def _serve(
     *,
     sink: JsonlAlertSink | None,
     recorder: SessionRecorder | None,
+    follower: ChangeFollower | None = None,
 ) -> int:
     async with open_gateway(config, runtime) as gateway:
         for venue_id in gateway.venues:
@@ -72,18 +79,24 @@ async def _serve(
         while (ready := lines.wait_for(POLL_FILLS_S)) is not False:
             if ready is None:  # idle: a kill posted meanwhile, fills of resting orders
                 await _idle(gateway, runtime, sink)
+                if follower is not None:
+                    follower.tick()
                 polled = time.monotonic()
                 continue
             waiting = lines.next_now()
             if waiting is None:
                 continue
-            data, effects = await _one(gateway, runtime, *waiting, recorder=recorder)
+            data, steps = await _one(gateway, runtime, *waiting, recorder=recorder)
             if recorder is not None:
                 recorder.flush()
             out.write(json_line(data))
             out.flush()
             if sink is not None:
-                sink.write_alerts(effects, at_ms=runtime.now_ms)
+                sink.write_alerts(
+                    tuple(e for step in steps for e in step.effects), at_ms=runtime.now_ms
+                )
+            if follower is not None:
+                follower.after(steps)
             if time.monotonic() - polled >= POLL_FILLS_S:
                 await _poll(gateway)
                 polled = time.monotonic()
@@ -97,11 +110,12 @@ async def _one(
     number: int,
     *,
     recorder: SessionRecorder | None = None,
-) -> tuple[dict[str, Any], tuple[Any, ...]]:
+) -> tuple[dict[str, Any], tuple[Step, ...]]:
+    """One line decided (and sent): its answer, and the steps it made."""
     parsed = parse_line(line, number)
     if isinstance(parsed, Refusal):
         step = runtime.refuse("input", "input.invalid", parsed.message, parsed.where)
-        return step.to_json(), step.effects
+        return step.to_json(), (step,)
     stage, context = parsed
     if recorder is not None:
         recorder.record(stage, context)
@@ -115,15 +129,14 @@ async def _one(
         _add_exits(venue, gateway)
         if venue:
             data["venue"] = venue
-        return data, step.effects
+        return data, (step,)
     result = await gateway.submit(context)
     data = result.steps[0].to_json()
     if len(result.steps) > 1:
         data["order_send"] = result.steps[1].to_json()
     data["venue"] = result.venue_json()
     _add_exits(data["venue"], gateway)
-    effects = tuple(e for step in result.steps for e in step.effects)
-    return data, effects
+    return data, result.steps
 
 
 def _add_exits(venue: dict[str, Any], gateway: OrderGateway) -> None:

@@ -165,7 +165,13 @@ def run(args: argparse.Namespace) -> int:
             from riskctl.venues.run_loop import serve_with_venues  # noqa: PLC0415
 
             return serve_with_venues(
-                config, runtime, Lines.of(sys.stdin), sys.stdout, sink=sink, recorder=recorder
+                config,
+                runtime,
+                Lines.of(sys.stdin),
+                sys.stdout,
+                sink=sink,
+                recorder=recorder,
+                follower=follower,
             )
         serve(
             runtime,

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -256,3 +259,60 @@ def test_run_with_a_config_when_killed_while_idle_then_orders_are_canceled_at_on
         stderr = running.stderr.read() if running.stderr is not None else ""
     assert "cancel-all" in stderr
     assert "Traceback" not in stderr
+
+
+def test_run_with_a_config_when_a_change_is_applied_then_the_running_gate_serves_it(
+    tmp_path, mock
+) -> None:
+    """The venue loop follows the change log like the plain one: a change applied by
+    another process is reloaded (a JSON event on stderr) and decides the next order."""
+    policies = Path(shutil.copytree(REPO / "policies", tmp_path / "policies"))
+    config = config_file(tmp_path, mock)
+    text = config.read_text(encoding="utf-8").replace(f"policies: {REPO / 'policies'}",
+                                                      f"policies: {policies}")  # fmt: skip
+    config.write_text(text, encoding="utf-8")
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(
+        "author: tuning-agent\nrationale: smaller BTC clips\nchanges:\n"
+        "  - {policy: RiskLimits/btc-eth-mm, path: 'spec.scoped[0].max_order_qty',"
+        " from: 5, to: 4}\n",
+        encoding="utf-8",
+    )
+    environ = {**os.environ, KEY_ENV: mock.api_key, SECRET_ENV: DEFAULT_API_SECRET}
+    with subprocess.Popen(
+        [str(RISKCTL), "run", "--config", str(config)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environ,
+    ) as running:  # fmt: skip
+        assert running.stdin is not None
+        assert running.stdout is not None
+        assert running.stderr is not None
+        running.stdin.write(pre_trade_line("before", "4.5", "49990") + "\n")
+        running.stdin.flush()
+        before = json.loads(running.stdout.readline())
+        plan = tmp_path / "plan.json"
+        proposed = riskctl(mock, "propose", proposal, "--policies", policies, "--out", plan)
+        assert proposed.returncode == 0, proposed.stdout
+        assert riskctl(mock, "apply", plan).returncode == 0
+        events: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [events.put(x) for x in running.stderr], daemon=True
+        ).start()
+        reload_event = None
+        deadline = time.monotonic() + 20  # the loop ticks the follower while idle (~1 s)
+        while reload_event is None and time.monotonic() < deadline:
+            try:
+                line = events.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line.startswith("{") and json.loads(line).get("event") == "change.reload":
+                reload_event = json.loads(line)
+        running.stdin.write(pre_trade_line("after", "4.5", "49990") + "\n")
+        running.stdin.flush()
+        after = json.loads(running.stdout.readline())
+        running.stdin.close()
+        assert running.wait(timeout=30) == 0
+    assert before["outcome"] == "allow", before
+    assert reload_event is not None
+    assert after["outcome"] == "reject"
+    assert "max_order_qty" in {h["rule_id"].rpartition(".")[2] for h in after["hits"]}
