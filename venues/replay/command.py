@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -236,8 +237,10 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
     halted_s = summary["time_halted_ms"] / 1000
     w(f"  final: {summary['final_trading_state']}; halted for {halted_s:,.1f} s\n")
     pnl = summary["pnl"]
-    w(f"P&L: session {pnl['session_pnl']} (realized {pnl['realized_pnl']}, fees {pnl['fees']});")
-    w(f" max drawdown {pnl['max_drawdown']}\n")
+    session, realized, fees, drawdown = (
+        _money(pnl[k]) for k in ("session_pnl", "realized_pnl", "fees", "max_drawdown")
+    )
+    w(f"P&L: session {session} (realized {realized}, fees {fees}); max drawdown {drawdown}\n")
     w("max position against its limit:\n")
     for scope, item in summary["max_position"].items():
         w(f"  {scope:<20} {item['max_abs_qty']:>14} of {item['max_position_qty']}\n")
@@ -253,3 +256,17 @@ def print_compare(compared: dict[str, Any], out: TextIO) -> None:
         w(f" {flip['other']}  [{rules}]\n")
     for key in ("pnl", "max_drawdown", "time_halted_ms"):
         w(f"  {key}: {compared[key]['first']} -> {compared[key]['other']}\n")
+
+
+def _money(text: str) -> str:
+    """A P&L figure for a person: rounded half-even to 8 decimal places (an average cost
+    carries 28 significant digits); ``--format json`` keeps the exact value."""
+    try:
+        number = Decimal(text).quantize(_CENT_MILLIONTH, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:  # not finite, or too many digits to round: shown as it is
+        return text
+    shown = format(number.normalize(), "f")
+    return "0" if shown in ("0", "-0") else shown
+
+
+_CENT_MILLIONTH = Decimal("1e-8")
