@@ -5,24 +5,15 @@ itself from the refusal's allowed_range, and the change is applied with a receip
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from clikit import REPO, riskctl
 
 ADVISOR = REPO / "tools" / "advisor_example.py"
 CONTEXT = REPO / "tests" / "data" / "engine" / "contexts" / "pre_trade.json"
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    copy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", copy)
-    return copy
 
 
 def eth_orders(sizes: list[int]) -> str:

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from clikit import REPO, riskctl
 
 from riskctl.bundle import load_bundle
 
 CONTEXT = REPO / "tests" / "data" / "engine" / "contexts" / "pre_trade.json"
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    copy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", copy)
-    return copy
 
 
 def write_proposal(tmp_path: Path, name: str, *changes: dict[str, Any]) -> Path:

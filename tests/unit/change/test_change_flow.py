@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from riskctl.bundle import load_bundle
 from riskctl.change import Proposal
@@ -20,13 +17,6 @@ from riskctl.change.restore import plan_rollback
 REPO = Path(__file__).resolve().parents[3]
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 QTY = "spec.scoped[0].max_order_qty"  # BTC/USDT: 5; allow: max_step_pct 20, min 0.1, max 10
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    copy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", copy)
-    return copy
 
 
 def proposal(*changes: dict[str, Any], author: str = "tuning-agent") -> Proposal:

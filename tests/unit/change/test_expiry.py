@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from riskctl import change
 from riskctl.bundle import load_bundle
@@ -21,13 +18,6 @@ HOUR = dt.timedelta(hours=1)
 BTC = "spec.scoped[0].max_order_qty"  # 5; allow: 20% a step, 0.1 .. 10
 ETH = "spec.scoped[1].max_order_qty"  # 80; allow: 20% a step, 1 .. 100
 LIMITS = "RiskLimits/btc-eth-mm"
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    copy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", copy)
-    return copy
 
 
 def qty(policies: Path, path: str) -> Any:

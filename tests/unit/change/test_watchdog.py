@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,6 @@ from riskctl.kinds.change_control import Watchdog
 from riskctl.lint import lint_paths
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    copy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", copy)
-    return copy
 
 
 def findings(policies: Path, old: str, new: str) -> list[tuple[str, int]]:

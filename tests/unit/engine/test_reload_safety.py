@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,6 @@ FAT_FINGER: dict[str, Any] = {
         "base_free": "30",
     },
 }
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(REPO / "policies", tmp_path / "policies"))
 
 
 @pytest.fixture
