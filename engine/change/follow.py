@@ -29,7 +29,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +209,7 @@ class ChangeFollower:
         if since is not None and self._rejects.first_ms is not None:
             before = self._rejects.since(since - lookback)
             span = min(lookback, since - self._rejects.first_ms)
-        return _Watch(log, spec, receipt_hash, since, self._pnl(), before, span)
+        return _Watch(log, spec, receipt_hash, since, self.runtime.session_pnl(), before, span)
 
     def _judge(self, watch: _Watch) -> None:
         now_ms = self.runtime.now_ms
@@ -218,7 +218,7 @@ class ChangeFollower:
         if now_ms - watch.since_ms > watch.spec.window_ms:
             self._watch = None  # the window is over: the change stays
             return
-        pnl = self._pnl()
+        pnl = self.runtime.session_pnl()
         if watch.pnl_at_change is None:
             watch.pnl_at_change = pnl  # the session started after the change
         seen = Observed(
@@ -249,13 +249,6 @@ class ChangeFollower:
         self._read(log)
         if log.last_hash != before:
             self._reload(log)
-
-    def _pnl(self) -> Decimal | None:
-        text = self.runtime.describe().get("session", {}).get("session_pnl")
-        try:
-            return None if text is None else Decimal(str(text))
-        except InvalidOperation:
-            return None
 
     def _emit(self, event: str, log: _Log, **fields: Any) -> None:
         self._report(

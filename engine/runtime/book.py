@@ -272,6 +272,10 @@ class BookPart:
         position = self._positions.get(scope)
         return ZERO if position is None else position.qty
 
+    def session_pnl(self) -> Decimal | None:
+        """The session's P&L so far (None before the session's first mark or fill)."""
+        return None if self._session is None else pnl.session_pnl(self._session)
+
     def open_orders(self, venue: str) -> list[orders.OrderRecord]:
         memory = self._orders.get(venue)
         return [] if memory is None else list(memory.open_orders())

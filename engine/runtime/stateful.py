@@ -182,6 +182,11 @@ class StatefulGate:
         """The book's position in ``symbol`` at ``venue`` (0 when flat or never traded)."""
         return self._book.position_qty((venue, symbol))
 
+    def session_pnl(self) -> Decimal | None:
+        """The session's P&L (``describe()["session"]["session_pnl"]`` without describing
+        everything: the watchdog asks after every batch of its window)."""
+        return self._book.session_pnl()
+
     def open_orders(self, venue: str) -> list[OrderRecord]:
         """The runtime's open orders at ``venue``, oldest first (``describe`` without the
         cost of describing everything: a replay asks on every book update)."""

@@ -60,6 +60,7 @@ def test_when_two_positions_each_lose_50_then_the_session_has_lost_100(tmp_path)
     claim["account"]["daily_pnl"] = "0"  # the bot believes it lost nothing
     step = gate.evaluate("pre_trade", claim)
     assert gate.describe()["session"]["session_pnl"] == "-100"
+    assert gate.session_pnl() == Decimal(-100)  # the watchdog's narrow read, the same number
     assert gate.describe()["positions"] == {"binance:BTC/USDT": "0"}
     assert step.disagreements["account.daily_pnl"] == {"given": "0", "used": "-100"}
 
