@@ -47,11 +47,28 @@ def register(verbs: Any) -> None:
 def _policies_option(parser: argparse.ArgumentParser, *, default: Path | None = POLICIES) -> None:
     parser.add_argument(
         "--policies",
-        type=Path,
-        default=default,
+        type=_directory,
+        default=default,  # not a given value: checked where it is used (_missing)
         metavar="DIR",
         help="policy directory (default: policies); its change log is DIR/.riskctl/changes.jsonl",
     )
+
+
+def _directory(text: str) -> Path:
+    """A --policies value: an existing directory, or a usage error naming it (a typo must
+    not read as "no change log, nothing to do")."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such directory")
+    return path
+
+
+def _missing(policies: Path | None) -> int | None:
+    """A usage error when the default policies/ is not there (given values are checked by
+    _directory); None when the directory exists."""
+    if policies is None or policies.is_dir():
+        return None
+    return _usage(f"{policies}: no such directory (give --policies DIR)")
 
 
 def _register_propose(verbs: Any) -> None:
@@ -163,6 +180,8 @@ def _propose(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.proposal is None:
         return _usage("give a proposal file (or --tool-schema)")
+    if (missing := _missing(args.policies)) is not None:
+        return missing
     proposal, problems, text = load_proposal(args.proposal)
     if proposal is None:
         return _bad_input(problems, args.format)
@@ -222,6 +241,8 @@ def _apply(args: argparse.Namespace) -> int:
     if args.expire_due:
         if args.plan is not None or args.approved_by is not None:
             return _usage("--expire-due takes --policies, not a plan or --approved-by")
+        if (missing := _missing(args.policies or POLICIES)) is not None:
+            return missing
         return _expire_due(args.policies or POLICIES, now=args.now or _now(), fmt=args.format)
     if args.plan is None:
         return _usage("give a plan file (or --expire-due --policies DIR)")
@@ -256,6 +277,8 @@ def _apply_saved(saved: dict[str, Any], *, approved_by: str | None, fmt: str) ->
 
 
 def _rollback(args: argparse.Namespace) -> int:
+    if (missing := _missing(args.policies)) is not None:
+        return missing
     try:
         plan = plan_rollback(args.policies, args.to, author=args.by)
     except PolicyLoadError as exc:
@@ -320,6 +343,8 @@ def _summary(receipt: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(args: argparse.Namespace) -> int:
+    if (missing := _missing(args.policies)) is not None:
+        return missing
     found = api.history(args.policies, verify=args.verify)
     receipts, problems = found.receipts, found.problems
     if args.format == "json":

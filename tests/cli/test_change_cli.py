@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clikit import REPO, riskctl
 
 from riskctl.bundle import load_bundle
@@ -219,3 +220,23 @@ def test_malformed_watchdog_when_linted_or_proposed_then_located(
     assert "factor was 0.5; it must be greater than 1" in linted.stdout
     assert proposed.returncode == 2
     assert where in proposed.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("history",),
+        ("history", "--verify"),
+        ("rollback", "--to", "0"),
+        ("apply", "--expire-due"),
+        ("propose", "proposal.yaml"),
+    ],
+)
+def test_a_policy_directory_that_is_not_there_is_a_usage_error_naming_it(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A typo in --policies must not read as "no change log, nothing to do" (exit 0)."""
+    missing = tmp_path / "polices"
+    done = riskctl(*args, "--policies", missing)
+    assert done.returncode == 2
+    assert f"{missing}: no such directory" in done.stderr
