@@ -174,7 +174,7 @@ def _run_timeline(
     shared: Gate, loaded: LoadedCase, firsts: dict[str, str], clock: Callable[[], float]
 ) -> CaseResult:
     """Every step through one fresh runtime; a step's reasons are prefixed with its line."""
-    runtime = StatefulGate(shared.fresh(), MemoryStore())
+    runtime = StatefulGate(shared.fresh(), MemoryStore(), audit=False)
     reasons: list[str] = []
     decisions: list[Decision] = []
     reached: set[tuple[str, str]] = set()

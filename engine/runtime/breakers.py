@@ -57,17 +57,22 @@ class BreakerPart:
         self._unclosed: set[str] = set()
         self._changed: set[str] = set()
         self._pending_probes: dict[str, trips.BreakerState] = {}
+        # What open breakers impose per scope, until the next change of any state: each
+        # evaluation asks twice (completing, and for the step's mode after it).
+        self._found: dict[Scope, trips.Restrictions] = {}
 
     def load(self, rows: Mapping[str, str]) -> None:
         self._states = {key: decode(trips.BreakerState, text) for key, text in rows.items()}
         self._unclosed = {k for k, s in self._states.items() if s.status != "closed"}
         self._changed.clear()
+        self._found = {}
 
     def _put(self, key: str, state: trips.BreakerState) -> None:
         before = self._states.get(key)
         if before is not state and before != state:
             self._states[key] = state
             self._changed.add(key)
+            self._found = {}
             if state.status == "closed":
                 self._unclosed.discard(key)
             else:
@@ -90,7 +95,7 @@ class BreakerPart:
         if scope is None or not self._unclosed:
             completion.update("state", _NOT_PAUSED)
             return
-        found = trips.restrictions(self._specs, self._states.values(), *scope)
+        found = self._restrictions(scope)
         completion.restrictions += self.modes(scope)
         paused = found.paused
         if found.probes and stage == "pre_trade" and _is_new_order(completion):
@@ -108,13 +113,21 @@ class BreakerPart:
         """The trading modes open breakers impose at ``scope`` (after this evaluation)."""
         if scope is None or not self._unclosed:
             return []
-        found = trips.restrictions(self._specs, self._states.values(), *scope)
+        found = self._restrictions(scope)
         imposed: list[Mode] = []
         if found.halt:
             imposed.append("HALTED")
         if found.reduce_only:
             imposed.append("REDUCING")
         return imposed
+
+    def _restrictions(self, scope: Scope) -> trips.Restrictions:
+        found = self._found.get(scope)
+        if found is None:
+            unclosed = self._unclosed
+            states = [s for key, s in self._states.items() if key in unclosed]
+            found = self._found[scope] = trips.restrictions(self._specs, states, *scope)
+        return found
 
     def _fits(self, scope: Scope, ratio: Decimal, completion: Completion) -> bool:
         """A probe is at most ``ratio`` of the scope's max_order_qty; a quote-sized order

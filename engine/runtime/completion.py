@@ -33,6 +33,11 @@ class Completion:
         """The bot's raw value at a dotted path (None when absent or not a mapping)."""
         return _get(self._given, path)
 
+    def section(self, name: str) -> Mapping[str, Any] | None:
+        """The bot's raw section ``name`` (None when absent or not a mapping)."""
+        found = self._given.get(name)
+        return found if type(found) is dict or isinstance(found, Mapping) else None
+
     def set(self, path: str, value: Any) -> None:
         """Set one runtime-owned field, ``section.leaf`` (every owned field is one deep)."""
         section, leaf = _split(path)

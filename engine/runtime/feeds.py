@@ -68,9 +68,12 @@ class FeedPart:
             return
         if stage != "ingest":
             return
-        get = completion.given
-        kind, seq, key = get("event.type"), get("event.seq"), get("event.idempotency_key")
-        ts_ms, now_ms = get("event.ts_ms"), get("now_ms")
+        event = completion.section("event")  # one lookup, then plain reads (the hot path)
+        if event is None:
+            return  # the gate refuses the context as it stands
+        get = event.get
+        kind, seq, key = get("type"), get("seq"), get("idempotency_key")
+        ts_ms, now_ms = get("ts_ms"), completion.given("now_ms")
         if kind not in ("trade", "book", "ticker", "balance", "order_update"):
             return  # the gate refuses the event as it stands
         if type(ts_ms) is not int or type(now_ms) is not int:
@@ -90,10 +93,10 @@ class FeedPart:
             idempotency_key=key,
             ts_ms=ts_ms,
             now_ms=now_ms,
-            price=_decimal(get("event.price")),
-            bid=_decimal(get("event.bid")),
-            ask=_decimal(get("event.ask")),
-            trade_type=_text(get("event.trade_type")),
+            price=_decimal(get("price")),
+            bid=_decimal(get("bid")),
+            ask=_decimal(get("ask")),
+            trade_type=_text(get("trade_type")),
         )
         completion.set("event.reference_price", seen.reference_price)
         completion.update(  # one section copy for the four fields (the hot path)

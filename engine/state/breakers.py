@@ -249,8 +249,5 @@ def restrictions(
 
 
 def _covers(state: BreakerState, venue: str, symbol: str) -> bool:
-    scope = Scope.model_construct(  # scopes come from contexts already validated
-        venue=None if state.venue == "*" else state.venue,
-        symbol=None if state.symbol == "*" else state.symbol,
-    )
-    return scope.matches(venue, symbol)
+    """``Scope.matches`` for an instance's scope ("*" matches all), without a model."""
+    return (state.venue in ("*", venue)) and (state.symbol in ("*", symbol))

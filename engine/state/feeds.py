@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
@@ -184,17 +184,28 @@ def observe(
         venue_since_last_ms=None if s.last_ts_ms is None else ts_ms - s.last_ts_ms,
         reference_price=s.reference_price,
     )
+    # The constructor, not dataclasses.replace: every event of every feed comes here.
     if duplicate or out_of_order:  # nothing moves but the counters and the memory
-        return replace(
-            s,
+        return StreamState(
+            venue=s.venue,
+            symbol=s.symbol,
+            stream=s.stream,
+            last_seq=last,
+            last_ts_ms=s.last_ts_ms,
+            last_receive_ms=s.last_receive_ms,
+            reference_price=s.reference_price,
+            gaps=s.gaps,
+            missing=s.missing,
             out_of_order=_bump(s.out_of_order, out_of_order),
             duplicates=_bump(s.duplicates, duplicate),
             ids=ids,
             keys=keys,
         ), seen
     missing = gap or 0
-    return replace(
-        s,
+    return StreamState(
+        venue=s.venue,
+        symbol=s.symbol,
+        stream=s.stream,
         last_seq=last if seq is None else seq,
         last_ts_ms=ts_ms,
         last_receive_ms=received,
@@ -203,6 +214,8 @@ def observe(
         ),
         gaps=_bump(s.gaps, missing > 0),
         missing=min(COUNT_CAP, s.missing + missing),
+        out_of_order=s.out_of_order,
+        duplicates=s.duplicates,
         ids=ids,
         keys=keys,
     ), seen

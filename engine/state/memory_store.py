@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from riskctl.state.store import (
     GENESIS,
@@ -15,6 +16,7 @@ from riskctl.state.store import (
     Snapshot,
     chain_hash,
     record_text,
+    row_text,
 )
 
 __all__ = ["MemoryStore"]
@@ -31,16 +33,21 @@ class MemoryStore:
     def __init__(self, *, keep_records: int | None = None) -> None:
         if keep_records is not None and keep_records < 1:
             raise ValueError("keep_records must be at least 1")
-        self._rows: dict[RowKey, str] = {}
+        # Text, or the state value committed (immutable): encoded only when loaded again.
+        self._rows: dict[RowKey, Any] = {}
         self._records: deque[AuditRecord] = deque(maxlen=keep_records)
         self._controls: list[Control] = []
         self._last_seq, self._last_hash = 0, GENESIS
 
     def load(self) -> Snapshot:
-        return Snapshot(dict(self._rows), self._last_seq, self._last_hash)
+        rows = self._rows
+        for key, value in rows.items():
+            if type(value) is not str:
+                rows[key] = row_text(value)  # a value's text once; the same value, same text
+        return Snapshot(dict(rows), self._last_seq, self._last_hash)
 
     def commit(
-        self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
+        self, rows: Mapping[RowKey, Any], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
         seq, prev = self._last_seq, self._last_hash
         committed = []

@@ -30,6 +30,7 @@ from riskctl.state.store import (
     Snapshot,
     chain_hash,
     record_text,
+    row_text,
 )
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "PAGE_SIZE", "SqliteStore"]
@@ -145,10 +146,10 @@ class SqliteStore:
         return Snapshot(rows, head[0] if head else 0, head[1] if head else GENESIS)
 
     def commit(
-        self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
+        self, rows: Mapping[RowKey, Any], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
         texts = [record_text(r) for r in records]  # encoding fails before BEGIN
-        upserts = [(m, k, v) for (m, k), v in rows.items() if v is not None]
+        upserts = [(m, k, row_text(v)) for (m, k), v in rows.items() if v is not None]
         deletes = [(m, k) for (m, k), v in rows.items() if v is None]
         committed: list[AuditRecord] = []
         with self._transaction():

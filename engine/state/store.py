@@ -10,7 +10,11 @@ Redis implement the same four things:
 4. ``audit``: the hash-chained log, for ``riskctl audit``.
 
 State rows are JSON text keyed by ``(machine, key)``, e.g. ``("breaker", "venue-errors")``;
-what the text means is the machine's business (``riskctl.state.codec``).
+what the text means is the machine's business (``riskctl.state.codec``). ``commit`` takes
+each row as its text or as the machine's state value (an immutable dataclass or Decimal),
+which the store encodes with ``riskctl.state.codec.encode`` when it needs the text: a
+durable store before it writes, an in-memory store only when it is loaded again, so a
+replay never pays for text nobody reads.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from riskctl.state.codec import encode
+
 __all__ = [
     "GENESIS",
     "AuditRecord",
@@ -36,6 +42,7 @@ __all__ = [
     "body_text",
     "chain_hash",
     "record_text",
+    "row_text",
 ]
 
 RowKey = tuple[str, str]  # (machine, key)
@@ -134,6 +141,11 @@ def record_text(record: NewRecord) -> str:
     return record.text
 
 
+def row_text(value: Any) -> str:
+    """A state row's JSON text: text as given, a state value encoded (``commit``)."""
+    return value if type(value) is str else encode(value)
+
+
 def body_text(at_ms: int, body: Mapping[str, Any]) -> str:
     """``record_text`` of a record not built yet: ``NewRecord(at_ms, kind, body, text)``."""
     _check_time(at_ms)
@@ -171,9 +183,10 @@ class StateStore(Protocol):
         ...
 
     def commit(
-        self, rows: Mapping[RowKey, str | None], records: Sequence[NewRecord]
+        self, rows: Mapping[RowKey, Any], records: Sequence[NewRecord]
     ) -> Sequence[AuditRecord]:
-        """Write changed rows (None deletes one) and append records, in one transaction.
+        """Write changed rows (text or a state value; None deletes one) and append
+        records, in one transaction.
 
         Returns the records as committed (numbered and chained). Raises on failure, and
         then nothing of this commit is visible.

@@ -24,8 +24,6 @@ from riskctl.cli.output import print_json, print_problems
 
 __all__ = ["register"]
 
-REPLAY_AUDIT = 1_000  # audit records a replay keeps: nobody reads them, memory stays flat
-
 
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
@@ -152,7 +150,7 @@ def replay_once(args: argparse.Namespace, policies: Path) -> Any:
     from riskctl.venues.replay.driver import Replay, ReplayOptions  # noqa: PLC0415
 
     gate = Gate.from_path(policies)
-    runtime = StatefulGate(gate, MemoryStore(keep_records=REPLAY_AUDIT))
+    runtime = StatefulGate(gate, MemoryStore(), audit=False)  # a what-if: nobody reads its log
     bundle = gate.bundle
     venues = {
         account.venue

@@ -244,3 +244,26 @@ def test_when_steps_are_answered_then_they_carry_the_time_the_runtime_decided_at
     steps = runtime.evaluate_many([("pre_trade", order(0)), ("pre_trade", order(5))])
     assert [step.now_ms for step in steps] == [T0, T0 + 50]
     assert Decimal(steps[1].to_json()["eval_us"]) >= 0
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(moves=moves)
+def test_when_the_audit_log_is_off_then_steps_and_state_equal_an_audited_run(
+    gate: Gate, moves: list[tuple[int, int, int]]
+) -> None:
+    items = stream(moves)
+    with tempfile.TemporaryDirectory() as tmp:
+        audited = StatefulGate(gate.fresh(), SqliteStore(Path(tmp) / "audited.db"))
+        expected = [comparable(audited.evaluate(s, c).to_json()) for s, c in items]
+        store = MemoryStore()  # keeps state values as committed, encodes them when loaded
+        quiet = StatefulGate(gate.fresh(), store, audit=False)
+        got = [comparable(quiet.evaluate(s, c).to_json()) for s, c in items]
+        assert got == expected
+        assert list(store.audit()) == []
+        assert quiet.describe() == audited.describe()
+        restarted = StatefulGate(gate.fresh(), store, audit=False)  # rows from values' text
+        assert restarted.describe() == audited.describe()
+        assert dict(store.load().rows) == dict(audited.store.load().rows)
+        audited.close()

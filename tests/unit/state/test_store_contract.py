@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from riskctl.state import MemoryStore, NewRecord, StateStore
 from riskctl.state.audit import verify
+from riskctl.state.codec import decode, encode
 from riskctl.state.sqlite_store import SqliteStore
 from riskctl.state.store import GENESIS, canonical_body, chain_hash
+from riskctl.state.trading import Trading
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -86,3 +89,14 @@ def test_when_a_body_cannot_be_encoded_then_the_commit_leaves_nothing(
         )
     assert dict(store.load().rows) == {("k", "a"): "1"}
     assert [r.seq for r in store.audit()] == [1]
+
+
+def test_when_a_row_is_committed_as_a_state_value_then_load_gives_its_encoded_text(
+    store: StateStore,
+) -> None:
+    value = Trading(mode="HALTED", since_ms=7, reason="test")
+    store.commit({("trading", ""): value, ("book", "mark:binance:BTC/USDT"): Decimal("1.10")}, [])
+    rows = dict(store.load().rows)
+    assert rows[("trading", "")] == encode(value)
+    assert decode(Trading, rows[("trading", "")]) == value
+    assert rows[("book", "mark:binance:BTC/USDT")] == encode(Decimal("1.10"))
