@@ -114,11 +114,9 @@ class BookPart:
     # -- the runtime's calls -----------------------------------------------------------------
 
     def tick(self, now_ms: int) -> list[Effect]:
-        effects: list[Effect] = []
-        for memory in self._orders.values():
-            if memory.has_groups:  # only accounts with basket legs can be legged
-                effects += memory.leg_effects(now_ms)
-        return effects
+        # Only accounts with basket legs can be legged; a basket's legs may sit at several.
+        baskets = [memory for memory in self._orders.values() if memory.has_groups]
+        return orders.leg_effects(baskets, now_ms) if baskets else []
 
     def complete(self, stage: str, scope: Scope | None, completion: Completion) -> None:
         self._pending_fill = None

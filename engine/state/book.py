@@ -2,7 +2,8 @@
 
 How the runtime calls it (positions and the session are values; each account's orders
 are an ``OrderMemory``, see ``riskctl.state.orders``):
-- every evaluation: ``memory.leg_effects(now_ms)`` (legged baskets) and, with new marks,
+- every evaluation: ``orders.leg_effects(memories, now_ms)`` (legged baskets, joined by
+  group across every account) and, with new marks,
   ``pnl.on_mark(session, total_unrealized(positions, marks), cfg, now_ms)``;
 - pre_trade, allowed new order: ``memory.record_order``; allowed amend:
   ``memory.record_amend``; cancel / reject / final update: ``memory.close``;

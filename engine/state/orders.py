@@ -17,7 +17,7 @@ count).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -33,6 +33,7 @@ __all__ = [
     "OrderWindows",
     "OrdersConfig",
     "Status",
+    "leg_effects",
 ]
 
 ZERO = Decimal(0)
@@ -225,20 +226,21 @@ class OrderMemory:
             self._changed[self._trade_key(oldest)] = None
 
     def leg_effects(self, now_ms: int) -> list[Effect]:
-        """Flatten legged baskets: call on every evaluation (time alone can leg a basket)."""
-        effects: list[Effect] = []
-        for group, cids in list(self._groups.items()):
-            if group in self._flattened:
-                continue
+        """Flatten this account's legged baskets (``leg_effects`` of one memory)."""
+        return leg_effects([self], now_ms)
+
+    def legs(self) -> Iterator[tuple[str, list[OrderRecord], bool]]:
+        """(group, its legs at this account, already flattened) for every basket here."""
+        for group, cids in self._groups.items():
             legs = [o for o in map(self.find, cids) if o is not None]
-            if not _legged(legs, now_ms):
-                continue
-            self._flattened[group] = None
-            while len(self._flattened) > self.cfg.max_groups:
-                del self._flattened[next(iter(self._flattened))]
-            self._changed[self._windows_key] = None
-            effects.extend(_flatten(group, legs))
-        return effects
+            yield group, legs, group in self._flattened
+
+    def mark_flattened(self, group: str) -> None:
+        """Remember that ``group`` was flattened: it is flattened once, across restarts."""
+        self._flattened[group] = None
+        while len(self._flattened) > self.cfg.max_groups:
+            del self._flattened[next(iter(self._flattened))]
+        self._changed[self._windows_key] = None
 
     def changes(self) -> dict[str, Any]:
         """Row key -> value (None deletes the row) changed since the last call."""
@@ -344,6 +346,30 @@ class OrderMemory:
             cids.remove(order.client_order_id)
             if not cids:
                 del self._groups[group]
+
+
+def leg_effects(memories: Iterable[OrderMemory], now_ms: int) -> list[Effect]:
+    """Flatten legged baskets whose legs sit at any of ``memories`` (an arbitrage basket
+    often spans venues: its legs are joined by group id across every account). Call on
+    every evaluation: time alone can leg a basket. Each basket is flattened once; the mark
+    is kept by every account that holds one of its legs."""
+    legs_of: dict[str, list[OrderRecord]] = {}
+    holders: dict[str, list[OrderMemory]] = {}
+    done: set[str] = set()
+    for memory in memories:
+        for group, legs, flattened in memory.legs():
+            legs_of.setdefault(group, []).extend(legs)
+            holders.setdefault(group, []).append(memory)
+            if flattened:
+                done.add(group)
+    effects: list[Effect] = []
+    for group, legs in legs_of.items():
+        if group in done or not _legged(legs, now_ms):
+            continue
+        for memory in holders[group]:
+            memory.mark_flattened(group)
+        effects.extend(_flatten(group, legs))
+    return effects
 
 
 def _add_time(times: deque[int], now_ms: int, window_ms: int) -> None:

@@ -193,3 +193,62 @@ def test_when_restarted_then_other_positions_still_count_at_their_last_marks(tmp
 def _on(data: dict, where: dict, section: str = "order") -> dict:
     data[section].update(where)
     return data
+
+
+def okx_fill(cid: str, trade: str, side: str, qty: str, price: str, at: int) -> dict:  # noqa: PLR0917
+    data = fill(cid, trade, side, qty, price, at)
+    data["fill"]["venue"] = "okx"
+    return data
+
+
+def test_when_a_basket_spans_two_venues_and_one_leg_is_legged_then_the_filled_leg_is_flattened(
+    tmp_path,
+) -> None:
+    """An arbitrage basket buys at one venue and sells at another: the legs are joined by
+    group across accounts, so a rejected okx leg flattens the filled binance one."""
+    gate = runtime(tmp_path)
+    basket = {"group": "xarb-1", "leg_timeout_ms": 5000}
+    gate.evaluate("pre_trade", order("leg-a", "buy", "1", "100", T0, **basket))
+    gate.evaluate("fill", fill("leg-a", "ta", "buy", "1", "100", T0 + 1))
+    too_big = gate.evaluate(
+        "pre_trade", order("leg-b", "sell", "500", "100", T0 + 2, venue="okx", **basket)
+    )
+    assert too_big.decision.outcome is Outcome.REJECT
+    step = gate.evaluate("pre_trade", order("other", "buy", "1", "100", T0 + 3))
+    flattens = [e for e in step.effects if e.name == "flatten"]
+    assert [e.scope for e in flattens] == [("binance", "BTC/USDT")]  # the filled leg's book only
+    leg = {"client_order_id": "leg-a", "venue": "binance", "symbol": "BTC/USDT"}
+    assert flattens[0].detail["legs"] == [{**leg, "side": "sell", "qty": Decimal(1)}]
+    assert "legged_basket" in [e.name for e in step.effects if e.kind == "alert"]
+    later = gate.evaluate("pre_trade", order("other2", "buy", "1", "100", T0 + 4))
+    assert [e for e in later.effects if e.name == "flatten"] == []  # once
+
+
+def test_when_both_legs_of_a_two_venue_basket_fill_then_nothing_is_flattened(tmp_path) -> None:
+    gate = runtime(tmp_path)
+    basket = {"group": "xarb-2", "leg_timeout_ms": 50}
+    gate.evaluate("pre_trade", order("leg-a", "buy", "1", "100", T0, **basket))
+    gate.evaluate("pre_trade", order("leg-b", "sell", "1", "101", T0 + 1, venue="okx", **basket))
+    gate.evaluate("fill", fill("leg-a", "ta", "buy", "1", "100", T0 + 2))
+    gate.evaluate("fill", okx_fill("leg-b", "tb", "sell", "1", "101", T0 + 3))
+    step = gate.evaluate("pre_trade", order("later", "buy", "1", "100", T0 + 500))
+    assert [e.name for e in step.effects if e.name == "flatten"] == []
+
+
+def test_when_a_two_venue_basket_was_flattened_then_a_restart_does_not_flatten_it_again(
+    tmp_path,
+) -> None:
+    path = tmp_path / "state.db"
+    gate = make_gate(tmp_path, {"max_order_qty": 50})
+    first = StatefulGate(gate, SqliteStore(path))
+    basket = {"group": "xarb-3", "leg_timeout_ms": 10}
+    first.evaluate("pre_trade", order("leg-a", "buy", "1", "100", T0, **basket))
+    first.evaluate("pre_trade", order("leg-b", "sell", "1", "101", T0 + 1, venue="okx", **basket))
+    first.evaluate("fill", fill("leg-a", "ta", "buy", "1", "100", T0 + 2))
+    step = first.evaluate("pre_trade", order("x", "buy", "1", "100", T0 + 100))
+    assert [e.scope for e in step.effects if e.name == "flatten"] == [("binance", "BTC/USDT")]
+    first.close()
+    again = StatefulGate(gate.fresh(), SqliteStore(path))
+    later = again.evaluate("pre_trade", order("y", "buy", "1", "100", T0 + 200))
+    assert [e for e in later.effects if e.name == "flatten"] == []
+    again.close()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from riskctl.state.book import FillInput, account_fields, apply_fill, pnl_fields, position_fields
 from riskctl.state.codec import decode, encode
-from riskctl.state.orders import OrderMemory, OrderRecord, OrdersConfig
+from riskctl.state.orders import OrderMemory, OrderRecord, OrdersConfig, leg_effects
 from riskctl.state.pnl import SessionConfig, SessionPnl, day_of, on_mark, start_session
 from riskctl.state.positions import PositionState, apply_trade, signed, unrealized
 
@@ -204,6 +204,56 @@ def test_when_a_leg_fills_and_the_sibling_is_rejected_then_the_basket_is_flatten
     assert orders.leg_effects(1) == []
     orders.close("L2", "rejected")
     assert [e.name for e in orders.leg_effects(1)] == ["flatten", "legged_basket"]
+
+
+leg_plans = st.lists(
+    st.tuples(
+        st.sampled_from(["bin", "okx", "byb"]),  # the venue account holding the leg
+        st.sampled_from(["unfilled", "partial", "filled"]),
+        st.sampled_from(["open", "rejected", "canceled"]),
+        st.integers(0, 200),  # leg timeout
+    ),
+    min_size=2,
+    max_size=4,
+)
+
+
+@given(plan=leg_plans, now=st.integers(0, 300))
+def test_when_a_baskets_legs_are_spread_over_accounts_then_it_is_judged_as_in_one(
+    plan: list[tuple[str, str, str, int]], now: int
+) -> None:
+    """Where the legs sit never changes whether a basket is legged, what is flattened, or
+    that it is flattened once."""
+
+    def build(spread: bool) -> list[OrderMemory]:
+        memories: dict[str, OrderMemory] = {}
+        for i, (venue, filled, status, timeout) in enumerate(plan):
+            memory = memories.setdefault(venue if spread else "one", OrderMemory(venue))
+            cid = f"L{i}"
+            leg = OrderRecord(cid, venue, "BTC", ("buy", "sell")[i % 2], D(2), D(100), 0,
+                              group="g", leg_timeout_ms=timeout)  # fmt: skip
+            memory.record_order(leg, 0)
+            if filled != "unfilled":
+                memory.note_fill(cid, f"t{i}", D(2) if filled == "filled" else D(1))
+            if status != "open" and filled != "filled":
+                memory.close(cid, status)  # type: ignore[arg-type]
+        return list(memories.values())
+
+    def judged(effects: list) -> list:  # the legs' order follows the accounts': not judged
+        return sorted(
+            (e.kind, e.name, e.scope, sorted(leg["client_order_id"] for leg in e.detail["legs"]))
+            for e in effects
+        )
+
+    spread, together = build(True), build(False)
+    first = leg_effects(spread, now)
+    assert judged(first) == judged(leg_effects(together, now))
+    flattened = {e.scope for e in first if e.name == "flatten"}
+    if first:  # flattened once, however late it is asked again; only the filled legs' books
+        assert leg_effects(spread, now + 1_000) == []
+        assert flattened == {(v, "BTC") for v, filled, _, _ in plan if filled != "unfilled"}
+    else:
+        assert flattened == set()
 
 
 def test_when_the_day_rolls_in_the_session_timezone_then_daily_pnl_restarts() -> None:
