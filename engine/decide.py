@@ -20,7 +20,7 @@ from riskctl.modify import modification
 from riskctl.ruleset import ScopeProgram
 from riskctl.rulespec import RuleSpec
 
-__all__ = ["cancel_passed", "decide", "failure"]
+__all__ = ["cancel_passed", "decide", "failure", "fixed_context"]
 
 _ALLOWING = frozenset({"alert"})
 MAX_FIX_ROUNDS = 4  # price onto the grid, then notional, then step: three is the most seen
@@ -127,6 +127,16 @@ def _evaluate_fixed(
 ) -> Decision:
     """Evaluate the order with ``modifications`` applied: it must pass every rule itself."""
     assert isinstance(ctx, PreTradeContext)
+    fixed = fixed_context(ctx, modifications)
+    fired: list[Any] = []
+    program.run(fixed, fired)
+    return _combined(stage, program, fixed, fired)
+
+
+def fixed_context(ctx: PreTradeContext, modifications: Mapping[str, Any]) -> PreTradeContext:
+    """``ctx`` with its order as ``{**order, **modifications}``, validated and derived
+    again: the order a modify decision sends (a quote-sized one converted once more, at
+    a moved price too). Raises pydantic's ValidationError when that order is not valid."""
     order = ctx.order.model_dump(mode="python")  # input fields only: derived are excluded
     # Exactly {**order, **modifications} as the caller sends it: a quote-sized order is
     # converted again (at a moved price too), never checked with the qty derived before.
@@ -138,10 +148,7 @@ def _evaluate_fixed(
     data = {name: getattr(ctx, name) for name in type(ctx).model_fields}
     data["order"] = order
     data["position"] = ctx.position.model_dump(mode="python")
-    fixed = PreTradeContext.model_validate(data)
-    fired: list[Any] = []
-    program.run(fixed, fired)
-    return _combined(stage, program, fixed, fired)
+    return PreTradeContext.model_validate(data)
 
 
 def _add_error(

@@ -28,7 +28,10 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from riskctl.context import Instrument
+from pydantic import ValidationError
+
+from riskctl.context import Instrument, PreTradeContext
+from riskctl.decide import fixed_context
 from riskctl.runtime import StatefulGate
 from riskctl.runtime.stateful import Origin, Step
 from riskctl.venues.cancel_all import CancelAllReport, cancel_all
@@ -174,10 +177,11 @@ class OrderGateway:
         followups = await self.carry_out(decided, now_ms)
         if not decided.decision.allowed or not isinstance(order, Mapping):
             return OrderResult("rejected", (decided,), cancel_all=followups)
+        order = _as_decided({**order, **decided.decision.modifications}, decided)
         refused = self._refusal(order)
         if refused is not None:
             return self._not_sent(order, decided, refused, now_ms, followups)
-        request = _request_of({**order, **decided.decision.modifications})
+        request = _request_of(order)
         venue = self.venues[request.venue]
         sending = self.runtime.evaluate(
             "order_send", self._send_context(request, now_ms), origin=origin
@@ -190,13 +194,21 @@ class OrderGateway:
     def _refusal(self, order: Mapping[str, Any]) -> Step | None:
         """The gateway's own refusal of an order the gate allowed, if any."""
         venue_id = str(order.get("venue"))
-        if order.get("action", "new") != "new" or order.get("qty") is None:
+        if order.get("action", "new") != "new":
             return self.runtime.refuse(
                 "order_send",
                 "gateway.unsupported",
-                "the gateway sends new orders sized in base units (qty) and cancels;"
-                " amends and quote-sized orders are not sent",
+                "the gateway sends new orders and cancels; an amend is not sent (cancel the"
+                " order and send a new one)",
                 {"action": order.get("action", "new")},
+            )
+        if order.get("qty") is None:
+            return self.runtime.refuse(
+                "order_send",
+                "gateway.unsized",
+                "the order has no base quantity the gate checked (qty, or a quote_qty it"
+                " converted); it is not sent",
+                {"quote_qty": order.get("quote_qty")},
             )
         if venue_id not in self.venues:
             return self.runtime.refuse(
@@ -550,6 +562,27 @@ def _text(value: Decimal | None) -> str | None:
 
 def _is_refusal(error: VenueError) -> bool:
     return error.kind in (VenueErrorKind.REJECTED, VenueErrorKind.AUTH)
+
+
+def _as_decided(order: Mapping[str, Any], decided: Step) -> Mapping[str, Any]:
+    """The order as the gate allowed it (``{**order, **modifications}``), sized in base
+    units: a quote-sized order (``quote_qty``) carries the quantity the context converts it
+    to (rounded down onto the venue's step grid; a clip's new ``quote_qty`` converts back
+    to exactly the clipped quantity), so the venue gets the size every limit was checked
+    on, never a quote amount it would turn into some other size. An order that cannot be
+    sized so is returned without ``qty``, which the gateway refuses (fail closed)."""
+    ctx = decided.context
+    if order.get("qty") is not None or not isinstance(ctx, PreTradeContext):
+        return order
+    try:
+        fixed = decided.decision.modifications
+        qty = (fixed_context(ctx, fixed) if fixed else ctx).order.qty
+    except ValidationError:
+        qty = None
+    sized = {key: value for key, value in order.items() if key != "quote_qty"}
+    if qty is not None:
+        sized["qty"] = str(qty)
+    return sized
 
 
 def _request_of(order: Mapping[str, Any]) -> OrderRequest:

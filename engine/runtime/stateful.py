@@ -92,6 +92,9 @@ class Step:
         default=None, compare=False, repr=False
     )
     now_ms: int = field(default=0, compare=False)  # the runtime's now_ms after this step
+    # The validated context the decision was made on (None when it did not validate): what
+    # the decision judged, e.g. a quote-sized order's base quantity, which the gateway sends.
+    context: StageContext | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The decision JSON of ``riskctl eval`` plus the state after it (``riskctl run``)."""
@@ -379,6 +382,7 @@ class StatefulGate:
             effects=effects,
             disagreements=completion.disagreements,
             restrictions=self._breakers.modes(completion.scope),
+            context=ctx,
         )
 
     def _refusal(self, stage: str, code: str, message: str, values: dict[str, Any]) -> None:
@@ -443,6 +447,7 @@ class StatefulGate:
         effects: Sequence[Effect] = (),
         disagreements: Mapping[str, Any] | None = None,
         restrictions: Sequence[modes.Mode] = (),
+        context: StageContext | None = None,
     ) -> None:
         """One step into the pending work: its records encoded, its changed state values
         collected. A record that cannot be stored fails this step alone, as a commit would.
@@ -480,6 +485,7 @@ class StatefulGate:
             shown,
             shown_effects,
             self._last_now,
+            context,
         )
         self._pending.steps.append(step)
 

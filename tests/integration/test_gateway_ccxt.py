@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,20 @@ async def test_when_the_secret_is_wrong_then_the_venue_stops_without_retrying(tm
         assert second.status == "rejected"
         assert second.decision.decision.hits[0].code == "venue.stopped"
         assert len(mock.log.records(CREATE_ORDER)) == 1  # one attempt, no retries
+
+
+@async_test
+async def test_when_an_order_is_quote_sized_then_the_mock_gets_the_base_qty_the_gate_checked(
+    tmp_path,
+) -> None:
+    async with MockExchange() as mock, gateway_on(mock, tmp_path) as gw:
+        sized = context("q-1", price="49000")
+        del sized["order"]["qty"]
+        sized["order"]["quote_qty"] = "1000"  # 0.0204081... BTC, rounded down onto the lot step
+        result = await gw.submit(sized)
+        assert result.status == "sent", result.venue_json()
+        (sent,) = mock.log.records(CREATE_ORDER)
+        assert "quoteOrderQty" not in sent.params
+        qty = gw.runtime.open_orders("binance")[0].qty  # what every limit was checked on
+        assert Decimal(sent.params["quantity"]) == qty
+        assert qty <= Decimal(1000) / Decimal(49000) < qty + Decimal("0.00001")  # one lot

@@ -259,3 +259,52 @@ def test_when_a_fill_enters_a_flatten_band_then_the_gateway_sends_the_exit_at_on
     assert outcome.status == "sent"
     assert gw.runtime.describe()["positions"] == {"binance:BTC/USDT": "0"}
     assert gw.take_exits() == []  # taken once
+
+
+def quote_sized(cid: str, quote: str, price: str = "100") -> dict:
+    data = order(cid, price=price)
+    del data["order"]["qty"]
+    data["order"]["quote_qty"] = quote
+    return data
+
+
+def test_when_an_order_is_quote_sized_then_the_venue_gets_the_base_qty_the_gate_checked(
+    tmp_path,
+) -> None:
+    gw, paper, _ = gateway(tmp_path)
+    result = run(gw.submit(quote_sized("q-1", "250", price="100")))
+    assert result.status == "sent", result.steps[-1].decision.hits
+    assert creates(paper) == 1
+    placed = run(paper.fetch_order("BTC/USDT", "q-1"))
+    assert placed is not None
+    assert placed.qty == Decimal("2.5")  # 250 quote at 100, on the default step grid
+    assert gw.runtime.open_orders("binance")[0].qty == Decimal("2.5")
+
+
+def test_when_a_quote_sized_order_converts_beyond_a_limit_then_it_never_leaves(tmp_path) -> None:
+    gw, paper, _ = gateway(tmp_path)
+    result = run(gw.submit(quote_sized("q-2", "5100", price="100")))  # 51 base > 50
+    assert result.status == "rejected"
+    assert "limit.max_order_qty" in [hit.code for hit in result.steps[0].decision.hits]
+    assert creates(paper) == 0
+
+
+def test_when_an_amend_reaches_the_gateway_then_it_is_refused_and_not_sent(tmp_path) -> None:
+    gw, paper, _ = gateway(tmp_path)
+    assert run(gw.submit(order("c-1"))).status == "sent"
+    result = run(gw.submit(order("c-1", price="99", order={"action": "amend"})))
+    assert result.status == "rejected"
+    assert result.steps[-1].decision.hits[0].code == "gateway.unsupported"
+    assert creates(paper) == 1
+
+
+def test_when_the_gate_clips_a_quote_sized_order_then_the_venue_gets_the_clipped_base_qty(
+    tmp_path,
+) -> None:
+    gw, paper, _ = gateway(tmp_path, {"clip_order_qty": True})
+    result = run(gw.submit(quote_sized("q-3", "5100", price="100")))  # 51 base, limit 50
+    assert result.status == "sent", result.steps[-1].decision.hits
+    assert result.steps[0].decision.modifications == {"quote_qty": Decimal(5000)}
+    placed = run(paper.fetch_order("BTC/USDT", "q-3"))
+    assert placed is not None
+    assert placed.qty == Decimal(50)  # the clipped size, not the 51 first converted
