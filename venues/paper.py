@@ -4,8 +4,9 @@ Deterministic: time is whatever the caller last set with ``set_top`` (a replay's
 time), ids are counters, and an order fills only against the top of book it was given:
 a marketable order at once at the touch (at its limit or better), a resting limit order
 when a later top crosses it. Fees are ``fee_bps`` of the traded value, in the quote
-currency. ``fail_next`` injects venue errors (a 429 burst, an outage) so a replay meets
-them at the gateway exactly as it would meet them from a real venue.
+currency. ``fail_next`` injects venue errors (a 429 burst, an outage) and ``delay_next``
+slow answers (through ``sleep``: a replay's session clock), so a replay meets them at the
+gateway exactly as it would meet them from a real venue.
 
 Memory is bounded, so a replay of any length runs in the same space: the newest
 ``MEMORY`` closed orders, trades and requests are kept (a client order id older than that
@@ -14,8 +15,9 @@ is no longer refused as a duplicate); open orders are kept until they close.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -46,8 +48,10 @@ class PaperVenue:
         instruments: Mapping[str, Instrument] | None = None,
         balances: Mapping[str, Decimal] | None = None,
         fee_bps: Decimal = Decimal("1"),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._venue_id = venue_id
+        self._sleep = sleep
         self._instruments = dict(instruments or {})
         self._balances: dict[str, Decimal] = dict(balances or {})
         self._fee_rate = fee_bps / BPS
@@ -58,6 +62,7 @@ class PaperVenue:
         self._trades: deque[VenueTrade] = deque(maxlen=MEMORY)
         self._unread: list[VenueTrade] = []  # trades since the last take_trades()
         self._faults: deque[VenueError] = deque()
+        self._delays: deque[list[float]] = deque()  # [seconds, requests left], in order
         self._lose = 0
         self._down = False
         self._now_ms = 0
@@ -86,6 +91,14 @@ class PaperVenue:
     def fail_next(self, error: VenueError, count: int = 1) -> None:
         """The next ``count`` requests fail with ``error`` (and reach nothing)."""
         self._faults.extend([error] * count)
+
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        """The next ``count`` requests take ``seconds`` to answer (a slow venue); they
+        still reach the venue. Delays queue after the ones already waiting."""
+        if not seconds >= 0:
+            raise ValueError(f"delay of {seconds} s; it must be a number >= 0")
+        if count > 0:
+            self._delays.append([seconds, count])
 
     def set_outage(self, down: bool) -> None:
         """While down, every request fails as unavailable (a venue outage) and reaches nothing."""
@@ -133,15 +146,15 @@ class PaperVenue:
         return dict(self._instruments)
 
     async def fetch_top(self, symbol: str) -> Top:
-        self._request("fetch_top", symbol)
+        await self._request("fetch_top", symbol)
         return self._tops.get(symbol, Top(symbol, None, None, None))
 
     async def fetch_balances(self) -> Mapping[str, Decimal]:
-        self._request("fetch_balances", "")
+        await self._request("fetch_balances", "")
         return dict(self._balances)
 
     async def create_order(self, request: OrderRequest) -> VenueOrder:
-        self._request("create_order", request.symbol)
+        await self._request("create_order", request.symbol)
         if request.client_order_id in self._orders:
             raise self._error(VenueErrorKind.REJECTED, "duplicate client order id")
         if request.type == "limit" and request.price is None:
@@ -176,7 +189,7 @@ class PaperVenue:
         return resting.order
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
-        self._request("cancel_order", symbol)
+        await self._request("cancel_order", symbol)
         resting = self._orders.get(client_order_id)
         if resting is None or not resting.order.is_open:
             raise self._error(VenueErrorKind.ORDER_NOT_FOUND, f"unknown order {client_order_id}")
@@ -184,7 +197,7 @@ class PaperVenue:
         return resting.order
 
     async def cancel_all(self, symbol: str | None = None) -> list[VenueOrder]:
-        self._request("cancel_all", symbol or "")
+        await self._request("cancel_all", symbol or "")
         done = []
         for resting in list(self._all_open()):
             if symbol in (None, resting.order.symbol):
@@ -193,16 +206,16 @@ class PaperVenue:
         return done
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        self._request("fetch_open_orders", symbol or "")
+        await self._request("fetch_open_orders", symbol or "")
         return [r.order for r in self._all_open() if symbol in (None, r.order.symbol)]
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
-        self._request("fetch_order", symbol)
+        await self._request("fetch_order", symbol)
         resting = self._orders.get(client_order_id)
         return None if resting is None else resting.order
 
     async def fetch_trades(self, symbol: str, since_ms: int | None = None) -> list[VenueTrade]:
-        self._request("fetch_trades", symbol)
+        await self._request("fetch_trades", symbol)
         return [
             t
             for t in self._trades
@@ -214,7 +227,13 @@ class PaperVenue:
 
     # -- matching ----------------------------------------------------------------------------
 
-    def _request(self, call: str, symbol: str) -> None:
+    async def _request(self, call: str, symbol: str) -> None:
+        if self._delays:
+            delay = self._delays[0]
+            delay[1] -= 1
+            if delay[1] <= 0:
+                self._delays.popleft()
+            await self._sleep(delay[0])
         if self._down:
             raise self._error(VenueErrorKind.UNAVAILABLE, "the venue is down (an outage)")
         if self._faults:

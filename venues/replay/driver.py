@@ -8,8 +8,8 @@ For each event, in file order, at its ``recv_ms``:
   ``signal``, then the order gateway (``pre_trade``, ``order_send``, the paper venue);
 - ``order``: a recorded strategy action, sent through the gateway as the bot sent it;
 - ``signal``: decided at ``signal``; ``venue``: the venue's recorded faults, replayed at
-  the paper venue (a 429 burst, errors, an outage), so the gateway meets them as it would
-  meet the real ones; ``balance``: the paper account's balance; ``fill`` and
+  the paper venue (a 429 burst, errors, slow answers, an outage), so the gateway meets
+  them as it would meet the real ones; ``balance``: the paper account's balance; ``fill`` and
   ``position``: informative (the paper venue makes its own fills from the recorded book);
 - every ``monitor_ms`` of session time, a ``monitor`` context per venue and symbol.
 
@@ -106,7 +106,12 @@ class Replay:
         self.runtime = runtime
         self.clock = SessionClock()
         self.papers = {
-            vid: PaperVenue(vid, balances=self.options.balances, fee_bps=self.options.fee_bps)
+            vid: PaperVenue(
+                vid,
+                balances=self.options.balances,
+                fee_bps=self.options.fee_bps,
+                sleep=self.clock.sleep,  # a slow answer takes session time, not wall time
+            )
             for vid in sorted(set(venue_ids))
         }
         self.gateway = OrderGateway(
@@ -376,6 +381,8 @@ class Replay:
             paper.set_outage(True)
         elif event.event == "outage_end":
             paper.set_outage(False)
+        elif event.event == "latency" and event.latency_ms is not None:
+            paper.delay_next(event.latency_ms / 1000, count=event.count)
         elif event.event in ("rate_limited", "error"):
             kind = (
                 VenueErrorKind.RATE_LIMITED

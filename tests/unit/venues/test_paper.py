@@ -53,3 +53,23 @@ def test_when_more_orders_close_than_memory_keeps_then_the_oldest_are_forgotten(
     assert venue.request_counts["create_order"] == 21
     with pytest.raises(VenueError):  # a closed order still remembered is still a duplicate
         asyncio.run(venue.create_order(order("o19")))
+
+
+def test_when_answers_are_delayed_then_exactly_the_next_requests_sleep_and_still_arrive() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    venue = PaperVenue("paper", fee_bps=D(0), sleep=sleep)
+    venue.set_top("BTC/USDT", D(100), D(101), 1)
+    venue.delay_next(1.5, count=2)
+    venue.delay_next(0.25)
+    for cid in "abcd":
+        asyncio.run(venue.create_order(order(cid)))
+    assert slept == [1.5, 1.5, 0.25]  # in order, each delay for its count, then none
+    assert venue.request_counts["create_order"] == 4  # a slow answer is still an answer
+    with pytest.raises(ValueError, match="must be a number >= 0"):
+        venue.delay_next(-1)
+    with pytest.raises(ValueError, match="must be a number >= 0"):
+        venue.delay_next(float("nan"))
