@@ -124,8 +124,12 @@ def _print_text(view: dict[str, Any]) -> None:
     print(f"trading state  {view['trading_state']}")
     engaged = f"ENGAGED by {kill['by']} at {kill['at_ms']}: {kill['reason']}"
     print(f"kill switch    {engaged if kill['engaged'] else 'off'}")
-    for section in ("breakers", "bands", "alerts", "session", "positions", "feeds"):
+    sections = ("breakers", "bands", "band_pairs", "alerts", "alert_pairs", "session",
+                "positions", "feeds")  # fmt: skip
+    for section in sections:
         values = view.get(section) or {}
+        if not values and section.endswith("_pairs"):
+            continue  # the per-pair detail of the section above: shown when there is some
         print(f"{section:<14} {'none' if not values else ''}")
         for name, value in values.items():
             shown = json.dumps(value, default=str) if isinstance(value, dict) else value

@@ -84,6 +84,15 @@ class Alert(StrictModel):
         ),
     )
     scope: Scope | None = Field(default=None, description="Venue and symbol the alert watches.")
+    per: Literal["alert", "pair"] = Field(
+        default="alert",
+        description=(
+            "alert: one state for every context the alert sees (an account-wide metric such as"
+            " pnl.daily). pair: one state per venue and symbol (a per-book metric such as"
+            " health.feed_age_ms), so one book's fresh context never clears another's breach;"
+            " each pair pends, fires and resolves on its own, labelled venue and symbol."
+        ),
+    )
     labels: dict[Label, Label] = Field(
         default_factory=dict, description="Labels attached to the alert, e.g. team, runbook."
     )

@@ -219,8 +219,8 @@ class AlertPart:
             number = Decimal(value) if isinstance(value, (int, Decimal)) else None
             if isinstance(value, bool):
                 number = None
-            k = thresholds.key(spec)
-            state = self._states.get(k) or thresholds.initial(spec)
+            k = thresholds.key(spec, venue, symbol)
+            state = self._states.get(k) or thresholds.initial(spec, venue, symbol)
             levels = self._levels[stage][index]
             if isinstance(levels, str):
                 after, done = thresholds.unavailable(
@@ -243,12 +243,26 @@ class AlertPart:
         return changed
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "alerts": {
-                k: {"status": s.status, "severity": s.severity}
-                for k, s in sorted(self._states.items())
-            }
-        }
+        """``alerts``: name -> its status (an alert kept per pair: its most severe pair's);
+        ``alert_pairs``: ``name@venue:symbol`` -> the status of each per-pair instance."""
+        alerts: dict[str, dict[str, Any]] = {}
+        pairs: dict[str, dict[str, Any]] = {}
+        for k, s in sorted(self._states.items()):
+            shown = {"status": s.status, "severity": s.severity}
+            if s.pair is not None:
+                pairs[k] = shown
+            held = alerts.get(s.name)
+            if held is None or _alert_rank(shown) > _alert_rank(held):
+                alerts[s.name] = shown
+        return {"alerts": alerts, "alert_pairs": pairs}
+
+
+_STATUS_RANK = {"inactive": 0, "pending": 1, "firing": 2}
+_SEVERITY_RANK = {None: 0, "warn": 1, "critical": 2}
+
+
+def _alert_rank(shown: Mapping[str, Any]) -> tuple[int, int]:
+    return _STATUS_RANK[shown["status"]], _SEVERITY_RANK[shown["severity"]]
 
 
 def _levels(spec: Alert, table: LimitTable) -> thresholds.Levels | str:

@@ -659,6 +659,7 @@ def _describe(state: modes.Trading, parts: Sequence[Part]) -> dict[str, Any]:
         "bands": {},
         "band_pairs": {},
         "alerts": {},
+        "alert_pairs": {},
         "session": {},
         "positions": {},
         "open_orders": {},

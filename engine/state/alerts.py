@@ -8,8 +8,9 @@ How the runtime calls it, for a bundle's ``AlertThresholds`` alerts:
 2. For each context of ``spec.stage`` inside ``spec.scope`` (every context when it has none),
    evaluate ``spec.metric`` and call ``observe(spec, state, value, now_ms, levels=...)``;
    ``value`` is None when the metric could not be computed (an expression error, a missing
-   field). The state to pass is the one stored under ``("alert", key(spec))``, or
-   ``initial(spec)``.
+   field). The state to pass is the one stored under ``("alert", key(spec, venue,
+   symbol))``, or ``initial(spec, venue, symbol)``: one per alert, or one per venue and
+   symbol for an alert kept ``per: pair``.
 3. Hand the returned ``alert`` effects to the sinks (JSONL file, log); each is one
    transition. ``record`` effects go to the audit log only.
 4. ``state show`` prints ``state.status`` (inactive|pending|firing) and ``state.severity``.
@@ -88,6 +89,7 @@ class AlertState:
     critical_since_ms: int | None = None
     cleared_since_ms: int | None = None  # firing, nothing breached since then: keep-firing
     unknown: bool = False  # the last value could not be computed (recorded once)
+    pair: tuple[str, str] | None = None  # (venue, symbol) of a per-pair instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +109,16 @@ class Levels:
     limit: Decimal | None = None
 
 
-def key(spec: Alert) -> str:
-    """The state key of an alert: its name."""
-    return spec.name
+def key(spec: Alert, venue: str = "", symbol: str = "") -> str:
+    """The state key of the alert instance a context at ``venue``/``symbol`` feeds: the
+    alert's name, or ``name@venue:symbol`` for an alert kept ``per: pair``."""
+    return f"{spec.name}@{venue}:{symbol}" if spec.per == "pair" else spec.name
 
 
-def initial(spec: Alert) -> AlertState:
-    """An inactive alert."""
-    return AlertState(name=spec.name)
+def initial(spec: Alert, venue: str = "", symbol: str = "") -> AlertState:
+    """An inactive alert (instance)."""
+    pair = (venue, symbol) if spec.per == "pair" else None
+    return AlertState(name=spec.name, pair=pair)
 
 
 def levels_of(spec: Alert, limit: Decimal | None = None) -> Levels:
@@ -190,17 +194,23 @@ def _event(
 ) -> Effect:
     status = "resolved" if state.status == "inactive" else state.status
     severity = previous if status == "resolved" else state.severity
+    labels = dict(spec.labels)
+    if state.pair is not None:  # a per-pair instance says which book it is about
+        labels |= {"venue": state.pair[0], "symbol": state.pair[1]}
     detail: dict[str, object] = {
         "status": status,
         "severity": severity,
         "value": str(value),
-        "labels": dict(spec.labels),
+        "labels": labels,
         "channels": tuple(spec.channels),
     }
     if status == "firing" and previous is not None and previous != severity:
         detail["previous"] = previous
     scope = None if spec.scope is None else (spec.scope.venue or "*", spec.scope.symbol or "*")
-    message = f"{spec.name} {status} ({severity}): {spec.metric} = {value}"
+    if state.pair is not None:
+        scope = state.pair
+    where = "" if state.pair is None else f" at {state.pair[0]}:{state.pair[1]}"
+    message = f"{spec.name}{where} {status} ({severity}): {spec.metric} = {value}"
     if found.limit is not None:
         share = _share_pct(value, found.limit)
         level = found.critical if severity == "critical" else found.warn
@@ -259,7 +269,7 @@ def unavailable(
     per run of such evaluations (``levels_unavailable``: no limit in force to be a share of)."""
     if state.unknown:
         return state, ()
-    note = Effect("record", record, f"alert:{spec.name}", None, why)
+    note = Effect("record", record, f"alert:{spec.name}", state.pair, why)
     return replace(state, unknown=True), (note,)
 
 

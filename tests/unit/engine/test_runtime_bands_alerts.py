@@ -258,3 +258,53 @@ def test_a_band_row_of_the_older_layout_holds_every_pair_until_it_has_its_own(tm
     assert "state.band_blocks_increasing" in [
         h.code for h in runtime.evaluate("pre_trade", okx).decision.hits
     ]
+
+
+PER_PAIR = """\
+apiVersion: riskctl/v1
+kind: AlertThresholds
+metadata: {{name: lag-alerts, version: 1, owner: tests}}
+spec:
+  alerts:
+    - {{name: lag, metric: health.feed_age_ms, warn: 1000, for_ms: 10000, per: {per}}}
+"""
+
+
+def lag_runtime(tmp_path: Path, per: str) -> StatefulGate:
+    make_gate(tmp_path, {"max_order_qty": 50})
+    (tmp_path / "alerts.yaml").write_text(PER_PAIR.format(per=per), encoding="utf-8")
+    return StatefulGate(Gate.from_path(tmp_path), MemoryStore())
+
+
+def snapshots(runtime: StatefulGate, seconds: int) -> list:
+    """A monitor context per pair each second: BTC's feed fresh, ETH's stalled 5 s."""
+    effects = []
+    for s in range(seconds):
+        for symbol, age in (("BTC/USDT", 50), ("ETH/USDT", 5_000)):
+            context = {"now_ms": T0 + 1_000 * s, "venue": "binance", "symbol": symbol,
+                       "account": {"equity": "100000", "available_balance": "100000",
+                                   "balance_age_ms": 0},
+                       "health": {"feed_age_ms": age, "feed_connected": True}}  # fmt: skip
+            effects += runtime.evaluate("monitor", context).effects
+    return [e for e in effects if e.kind == "alert"]
+
+
+def test_an_alert_kept_per_pair_fires_for_the_stalled_book_a_fresh_one_cannot_clear(
+    tmp_path,
+) -> None:
+    runtime = lag_runtime(tmp_path, "pair")
+    fired = [e for e in snapshots(runtime, 12) if e.detail["status"] == "firing"]
+    assert [e.scope for e in fired] == [("binance", "ETH/USDT")]  # once, for ETH only
+    assert fired[0].detail["labels"] == {"venue": "binance", "symbol": "ETH/USDT"}
+    view = runtime.describe()
+    assert view["alerts"]["lag"] == {"status": "firing", "severity": "warn"}  # the worst pair
+    # BTC's instance never left inactive, so it has no row: only pairs with a state show.
+    assert view["alert_pairs"] == {"lag@binance:ETH/USDT": {"status": "firing", "severity": "warn"}}
+
+
+def test_an_alert_kept_per_alert_is_reset_by_each_fresh_book_and_never_fires(tmp_path) -> None:
+    """Why per: pair exists: one state over both books flaps pending/inactive for ever."""
+    runtime = lag_runtime(tmp_path, "alert")
+    statuses = [e.detail["status"] for e in snapshots(runtime, 12)]
+    assert statuses == ["pending"] * 12  # ETH breaches, BTC clears, again and again
+    assert runtime.describe()["alert_pairs"] == {}
