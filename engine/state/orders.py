@@ -230,10 +230,13 @@ class OrderMemory:
         return leg_effects([self], now_ms)
 
     def legs(self) -> Iterator[tuple[str, list[OrderRecord], bool]]:
-        """(group, its legs at this account, already flattened) for every basket here."""
+        """(group, its legs at this account, already flattened) for every basket here; a
+        flattened basket's legs are not looked up (it is never judged again)."""
         for group, cids in self._groups.items():
-            legs = [o for o in map(self.find, cids) if o is not None]
-            yield group, legs, group in self._flattened
+            if group in self._flattened:
+                yield group, [], True
+                continue
+            yield group, [o for o in map(self.find, cids) if o is not None], False
 
     def mark_flattened(self, group: str) -> None:
         """Remember that ``group`` was flattened: it is flattened once, across restarts."""
